@@ -1,0 +1,143 @@
+/*
+ * log.c: one log API for presgw and for Sofia-SIP's own messages.
+ *
+ * Secrets are redacted here, in the one place every line passes, so no
+ * caller can forget to.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "core.h"
+
+#define LOG_LINE_MAX    2048
+#define LOG_SECRETS_MAX 16
+
+static enum log_level log_min = LOG_LVL_INFO;
+static int log_syslog;
+static char *log_secrets[LOG_SECRETS_MAX];
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const log_names[] = {
+    [LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_INFO]  = "info",
+    [LOG_LVL_WARN]  = "warn",
+    [LOG_LVL_ERROR] = "error",
+};
+
+static const int log_prio[] = {
+    [LOG_LVL_DEBUG] = LOG_DEBUG,
+    [LOG_LVL_INFO]  = LOG_INFO,
+    [LOG_LVL_WARN]  = LOG_WARNING,
+    [LOG_LVL_ERROR] = LOG_ERR,
+};
+
+void
+log_init(const char *ident, int to_syslog, enum log_level min)
+{
+    log_min = min;
+    if (to_syslog && !log_syslog)
+        openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    log_syslog = to_syslog;
+}
+
+int
+log_level_parse(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
+        if (strcmp(name, log_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+void
+log_add_secret(const char *secret)
+{
+    size_t i;
+
+    if (secret == NULL || strlen(secret) < 4)
+        return;
+    pthread_mutex_lock(&log_lock);
+    for (i = 0; i < LOG_SECRETS_MAX; i++) {
+        if (log_secrets[i] == NULL) {
+            log_secrets[i] = xstrdup(secret);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_clear_secrets(void)
+{
+    size_t i;
+
+    pthread_mutex_lock(&log_lock);
+    for (i = 0; i < LOG_SECRETS_MAX; i++) {
+        free(log_secrets[i]);
+        log_secrets[i] = NULL;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* Overwrites each registered secret in line with "***", in place. */
+static void
+log_redact(char *line)
+{
+    size_t i, slen;
+    char *p;
+
+    for (i = 0; i < LOG_SECRETS_MAX && log_secrets[i] != NULL; i++) {
+        slen = strlen(log_secrets[i]);
+        while ((p = strstr(line, log_secrets[i])) != NULL) {
+            memcpy(p, "***", 3);
+            memmove(p + 3, p + slen, strlen(p + slen) + 1);
+        }
+    }
+}
+
+void
+log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX];
+    char stamp[32];
+    struct tm tm;
+    time_t now;
+    size_t n;
+
+    if (lvl < log_min)
+        return;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+
+    pthread_mutex_lock(&log_lock);
+    log_redact(line);
+    if (log_syslog) {
+        syslog(log_prio[lvl], "%s", line);
+    } else {
+        now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s %s %s\n", stamp, log_names[lvl], line);
+        fflush(stderr);
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(lvl, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,2 @@
+sbin_PROGRAMS += presgwd
+presgwd_SOURCES = src/gateway/presgwd.c

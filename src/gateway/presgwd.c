@@ -1,0 +1,8 @@
+#include "config.h"
+#include "core.h"
+int
+main(void)
+{
+    log_info("presgwd placeholder");
+    return 0;
+}

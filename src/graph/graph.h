@@ -1,0 +1,75 @@
+/*
+ * graph.h: the Microsoft Graph client.  It runs on the su_root event loop
+ * (libcurl multi socket interface) and never blocks.
+ *
+ * Writes: for each user, writes are sent in order, one at a time; a newer
+ * intent for the same mechanism replaces one not yet sent.  429 and 503
+ * are retried after Retry-After (or a backoff); a 401 renews the token.
+ * While a user's session is in a call, setPresence is sent again every
+ * call_refresh seconds so it does not expire.
+ *
+ * Reads: every poll_interval seconds the watched users are read with
+ * getPresencesByUserId in chunks of at most 650 ids; each result is handed
+ * to the presence callback.
+ */
+#ifndef PRESGW_GRAPH_H
+#define PRESGW_GRAPH_H
+
+#define SU_ROOT_MAGIC_T void
+#include <sofia-sip/su_wait.h>
+
+#include <stddef.h>
+
+#include "presence/presence.h"
+
+struct graph_conf {
+    const char *gc_login_url;     /* "https://login.microsoftonline.com" */
+    const char *gc_graph_url;     /* "https://graph.microsoft.com/v1.0" */
+    const char *gc_scope;         /* "https://graph.microsoft.com/.default" */
+    const char *gc_tenant_id;
+    const char *gc_client_id;     /* also the setPresence sessionId */
+    const char *gc_client_secret;
+    long        gc_session_expiry; /* setPresence expirationDuration, s */
+    long        gc_call_refresh;  /* resend setPresence while a call lasts */
+    long        gc_dnd_expiry;    /* preferred presence expiry, s; 0: none */
+    long        gc_poll_interval; /* s; 0 disables polling */
+    long        gc_timeout;       /* per HTTP request, s */
+    long        gc_queue_max;     /* users with writes pending, at most */
+};
+
+/*
+ * Called from the event loop for each presence read from Graph.  The
+ * strings are valid during the call only; sequence may be NULL.
+ */
+typedef void graph_presence_cb(void *arg, const char *user_id,
+    const char *availability, const char *activity, const char *sequence);
+
+struct graph;
+
+/* Creates the client; the conf strings are copied.  NULL on failure. */
+struct graph *graph_create(su_root_t *root, const struct graph_conf *conf,
+    graph_presence_cb *cb, void *arg);
+
+/* Cancels transfers and frees everything.  Accepts NULL. */
+void graph_destroy(struct graph *g);
+
+/* Takes a new configuration (on reload); pending writes are kept. */
+int graph_reconfigure(struct graph *g, const struct graph_conf *conf);
+
+/* Queues the app session state for user_id (an Entra object id). */
+void graph_set_session(struct graph *g, const char *user_id,
+    enum pres_session st);
+
+/* Queues the preferred presence for user_id. */
+void graph_set_pref(struct graph *g, const char *user_id, enum pres_pref st);
+
+/* Replaces the set of users polled; the ids are copied. */
+void graph_set_watch(struct graph *g, const char *const *ids, size_t n);
+
+/* Starts a poll at once (also done every poll_interval). */
+void graph_poll_now(struct graph *g);
+
+/* Writes queued or in flight, for status output and tests. */
+size_t graph_pending(const struct graph *g);
+
+#endif

@@ -1,0 +1,6 @@
+# Tests.  Unit tests are small programs; integration tests are scripts
+# that start the real daemon, the Graph simulator and real SIP peers.
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; \
+	top_builddir='$(abs_top_builddir)'; export top_srcdir top_builddir;
