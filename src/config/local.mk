@@ -1,1 +1,1 @@
-# files of src/config
+libpresgw_a_SOURCES += src/config/conf.h src/config/conf.c

@@ -26,6 +26,9 @@ enum log_level {
  * called again (on reload) to change the level. */
 void log_init(const char *ident, int to_syslog, enum log_level min);
 
+/* Changes the level only (on reload). */
+void log_set_level(enum log_level min);
+
 /* Parses "debug", "info", "warn" or "error"; -1 for anything else. */
 int log_level_parse(const char *name);
 
@@ -91,5 +94,35 @@ void buf_put_xml(struct buf *b, const char *s);
 
 /* Takes the text out of the buffer; the caller frees it. */
 char *buf_steal(struct buf *b);
+
+/*
+ * A hash table from strings to pointers.  Keys are not copied: each key
+ * must live as long as its entry (it is usually a field of the value).
+ */
+struct htab_entry {
+    const char          *he_key;
+    void                *he_val;
+    struct htab_entry   *he_next;
+};
+
+struct htab {
+    struct htab_entry  **ht_slots;
+    size_t               ht_nslots;
+    size_t               ht_count;
+};
+
+void htab_init(struct htab *h);
+void htab_free(struct htab *h);
+void *htab_get(const struct htab *h, const char *key);
+
+/* Adds or replaces the value under key. */
+void htab_put(struct htab *h, const char *key, void *val);
+
+/* Removes key; returns its value or NULL. */
+void *htab_del(struct htab *h, const char *key);
+
+/* Calls fn for every entry; fn must not change the table. */
+void htab_each(const struct htab *h, void (*fn)(void *arg, void *val),
+    void *arg);
 
 #endif

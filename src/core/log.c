@@ -45,6 +45,12 @@ log_init(const char *ident, int to_syslog, enum log_level min)
     log_syslog = to_syslog;
 }
 
+void
+log_set_level(enum log_level min)
+{
+    log_min = min;
+}
+
 int
 log_level_parse(const char *name)
 {

@@ -1,8 +1,180 @@
+/*
+ * presgwd.c: the command line, daemon start-up and signals.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "core.h"
-int
-main(void)
+#include "config/conf.h"
+#include "gateway/gateway.h"
+#include "store/store.h"
+
+#define DEFAULT_CONF SYSCONFDIR "/presgw/presgwd.conf"
+
+static void
+usage(FILE *fp)
 {
-    log_info("presgwd placeholder");
+    fprintf(fp,
+        "usage: presgwd [-fnhV] [-c FILE] [-p PIDFILE]\n"
+        "  -c FILE     configuration file (default %s)\n"
+        "  -f          stay in the foreground, log to stderr\n"
+        "  -n          check the configuration and the user map, then exit\n"
+        "  -p PIDFILE  write the process id to PIDFILE\n"
+        "  -V          print the version and exit\n"
+        "  -h          print this help and exit\n", DEFAULT_CONF);
+}
+
+/* -n: the configuration and the user map, checked without side effects. */
+static int
+check_config(const char *path)
+{
+    struct store_user *rows;
+    struct conf *c;
+    char *err = NULL;
+    size_t n;
+
+    c = conf_load(path, &err);
+    if (c == NULL) {
+        fprintf(stderr, "%spresgwd: configuration %s has errors\n", err,
+            path);
+        free(err);
+        return 1;
+    }
+    if (usermap_read(c->c_users_map, c->c_sip_domain, &rows, &n,
+        &err) != 0) {
+        fprintf(stderr, "%s\npresgwd: user map %s has errors\n", err,
+            c->c_users_map);
+        free(err);
+        conf_free(c);
+        return 1;
+    }
+    printf("presgwd: configuration %s is valid (%zu users in %s)\n", path,
+        n, c->c_users_map);
+    usermap_free(rows, n);
+    conf_free(c);
     return 0;
+}
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        gateway_signal_reload();
+    else
+        gateway_signal_stop();
+}
+
+static void
+signals_init(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int
+daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        return -1;
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+        close(fd);
+    return 0;
+}
+
+static int
+write_pidfile(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+
+    if (fp == NULL) {
+        log_error("presgwd pidfile-failed path=%s error=\"%s\"", path,
+            strerror(errno));
+        return -1;
+    }
+    fprintf(fp, "%ld\n", (long)getpid());
+    fclose(fp);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = DEFAULT_CONF, *pidfile = NULL;
+    int foreground = 0, check = 0, ch, rc;
+    struct gateway *gw;
+    struct conf *c;
+    char *err = NULL;
+
+    while ((ch = getopt(argc, argv, "c:fnp:hV")) != -1) {
+        switch (ch) {
+        case 'c': path = optarg; break;
+        case 'f': foreground = 1; break;
+        case 'n': check = 1; break;
+        case 'p': pidfile = optarg; break;
+        case 'V': printf("presgwd %s\n", PACKAGE_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default:  usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (check)
+        return check_config(path);
+
+    c = conf_load(path, &err);
+    if (c == NULL) {
+        fprintf(stderr, "%spresgwd: not started\n", err);
+        free(err);
+        return 1;
+    }
+    log_init("presgwd", !foreground,
+        (enum log_level)log_level_parse(c->c_log_level));
+    if (!foreground && daemonize() != 0) {
+        log_error("presgwd daemonize-failed error=\"%s\"", strerror(errno));
+        conf_free(c);
+        return 1;
+    }
+    if (pidfile != NULL && write_pidfile(pidfile) != 0) {
+        conf_free(c);
+        return 1;
+    }
+    signals_init();
+    gw = gateway_create(c, path);
+    if (gw == NULL)
+        return 1;
+    rc = gateway_run(gw);
+    gateway_destroy(gw);
+    if (pidfile != NULL)
+        unlink(pidfile);
+    return rc;
 }

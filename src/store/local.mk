@@ -1,1 +1,2 @@
-# files of src/store
+libpresgw_a_SOURCES += src/store/store.h src/store/store.c \
+	src/store/store_sqlite.c src/store/usermap.c

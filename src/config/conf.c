@@ -1,0 +1,364 @@
+/*
+ * conf.c: reads the configuration file into struct conf.
+ *
+ * Every key is one row of conf_keys[]: its section, name, kind, where it
+ * lands in struct conf, its default and its range.  Unknown keys, bad
+ * numbers and missing required keys are all reported, not just the first.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "config/conf.h"
+
+#define CONF_LINE_MAX  1024
+#define CONF_SECRET_MAX 1024
+
+enum conf_kind {
+    CONF_STR,       /* any text */
+    CONF_PATH,      /* a file name, made absolute against the file's dir */
+    CONF_NUM,       /* a whole number in [min, max] */
+    CONF_WORD       /* one of the words listed in choices */
+};
+
+struct conf_key {
+    const char      *k_section;
+    const char      *k_name;
+    enum conf_kind   k_kind;
+    size_t           k_off;
+    const char      *k_default;   /* NULL: required */
+    long             k_min;
+    long             k_max;
+    const char      *k_choices;   /* for CONF_WORD: "a|b" */
+};
+
+#define STR(f)  offsetof(struct conf, f)
+static const struct conf_key conf_keys[] = {
+    /* Where presgwd takes SIP; no ;transport= means UDP and TCP. */
+    { "sip", "listen", CONF_STR, STR(c_sip_listen),
+      "sip:127.0.0.1:5070", 0, 0, NULL },
+    /* The domain of the addresses of record in the user map. */
+    { "sip", "domain", CONF_STR, STR(c_sip_domain), NULL, 0, 0, NULL },
+    /* Hosts that phones may put in a request URI for the domain. */
+    { "sip", "aliases", CONF_STR, STR(c_sip_aliases), "", 0, 0, NULL },
+    /* RFC 3903 and RFC 6665: shorter expiries get 423 Interval Too Brief. */
+    { "sip", "min_expires", CONF_NUM, STR(c_sip_min_expires),
+      "60", 1, 86400, NULL },
+    /* Longer expiries are cut down to this. */
+    { "sip", "max_expires", CONF_NUM, STR(c_sip_max_expires),
+      "3600", 60, 604800, NULL },
+    /* Larger bodies get 413. */
+    { "sip", "max_body", CONF_NUM, STR(c_sip_max_body),
+      "65536", 1024, 1048576, NULL },
+    { "graph", "login_url", CONF_STR, STR(c_graph_login_url),
+      "https://login.microsoftonline.com", 0, 0, NULL },
+    { "graph", "graph_url", CONF_STR, STR(c_graph_url),
+      "https://graph.microsoft.com/v1.0", 0, 0, NULL },
+    { "graph", "scope", CONF_STR, STR(c_graph_scope),
+      "https://graph.microsoft.com/.default", 0, 0, NULL },
+    { "graph", "tenant_id", CONF_STR, STR(c_graph_tenant_id),
+      NULL, 0, 0, NULL },
+    { "graph", "client_id", CONF_STR, STR(c_graph_client_id),
+      NULL, 0, 0, NULL },
+    /* Empty: the secret comes from PRESGW_CLIENT_SECRET. */
+    { "graph", "client_secret_file", CONF_PATH, STR(c_graph_secret_file),
+      "", 0, 0, NULL },
+    /* Graph: setPresence expirationDuration is PT5M to PT4H. */
+    { "graph", "session_expiry", CONF_NUM, STR(c_graph_session_expiry),
+      "3600", 300, 14400, NULL },
+    { "graph", "call_refresh", CONF_NUM, STR(c_graph_call_refresh),
+      "240", 30, 14400, NULL },
+    /* 0 leaves the expiry to Graph (one day for DoNotDisturb). */
+    { "graph", "dnd_expiry", CONF_NUM, STR(c_graph_dnd_expiry),
+      "86400", 0, 2592000, NULL },
+    /* 0 switches polling off. */
+    { "graph", "poll_interval", CONF_NUM, STR(c_graph_poll_interval),
+      "30", 0, 86400, NULL },
+    { "graph", "timeout", CONF_NUM, STR(c_graph_timeout),
+      "10", 1, 120, NULL },
+    { "graph", "queue_max", CONF_NUM, STR(c_graph_queue_max),
+      "100000", 1, 10000000, NULL },
+    { "graph", "call_end", CONF_WORD, STR(c_graph_call_end),
+      "available", 0, 0, "available|clear" },
+    { "graph", "away_mode", CONF_WORD, STR(c_graph_away_mode),
+      "preferred", 0, 0, "preferred|session" },
+    { "store", "path", CONF_PATH, STR(c_store_path),
+      "/var/lib/presgw/presgw.db", 0, 0, NULL },
+    { "users", "map", CONF_PATH, STR(c_users_map), NULL, 0, 0, NULL },
+    { "log", "level", CONF_WORD, STR(c_log_level),
+      "info", 0, 0, "debug|info|warn|error" },
+};
+#undef STR
+
+#define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+static char **
+conf_str_slot(struct conf *c, const struct conf_key *k)
+{
+    return (char **)(void *)((char *)c + k->k_off);
+}
+
+static long *
+conf_num_slot(struct conf *c, const struct conf_key *k)
+{
+    return (long *)(void *)((char *)c + k->k_off);
+}
+
+static const struct conf_key *
+conf_find(const char *section, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_NKEYS; i++)
+        if (strcmp(conf_keys[i].k_section, section) == 0 &&
+            strcmp(conf_keys[i].k_name, name) == 0)
+            return &conf_keys[i];
+    return NULL;
+}
+
+/* True if word is one of the '|'-separated choices. */
+static int
+conf_word_ok(const char *choices, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = choices;
+
+    while (*p != '\0') {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (len == n && strncmp(p, word, n) == 0)
+            return 1;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* Stores value for key k; on a bad value appends a message to errs. */
+static void
+conf_set(struct conf *c, const struct conf_key *k, const char *value,
+    const char *dir, const char *where, struct buf *errs)
+{
+    char **slot;
+    long v;
+
+    if (k->k_kind == CONF_NUM) {
+        if (parse_long(value, k->k_min, k->k_max, &v) != 0) {
+            buf_printf(errs, "%s: %s.%s must be a number from %ld to %ld,"
+                " not '%s'\n", where, k->k_section, k->k_name, k->k_min,
+                k->k_max, value);
+            return;
+        }
+        *conf_num_slot(c, k) = v;
+        return;
+    }
+    if (k->k_kind == CONF_WORD && !conf_word_ok(k->k_choices, value)) {
+        buf_printf(errs, "%s: %s.%s must be one of %s, not '%s'\n", where,
+            k->k_section, k->k_name, k->k_choices, value);
+        return;
+    }
+    slot = conf_str_slot(c, k);
+    free(*slot);
+    if (k->k_kind == CONF_PATH && value[0] != '\0' && value[0] != '/')
+        *slot = xasprintf("%s/%s", dir, value);
+    else
+        *slot = xstrdup(value);
+}
+
+static char *
+conf_trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+        end[-1] == '\n' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* Handles one line of the file; section is updated in place. */
+static void
+conf_line(struct conf *c, char *line, char *section, size_t seclen,
+    const char *dir, const char *where, struct buf *errs)
+{
+    const struct conf_key *k;
+    char *s = conf_trim(line), *eq, *key, *value;
+
+    if (*s == '\0' || *s == '#' || *s == ';')
+        return;
+    if (*s == '[') {
+        char *end = strchr(s, ']');
+
+        if (end == NULL || end[1] != '\0') {
+            buf_printf(errs, "%s: malformed section header\n", where);
+            return;
+        }
+        *end = '\0';
+        xstrlcpy(section, conf_trim(s + 1), seclen);
+        return;
+    }
+    eq = strchr(s, '=');
+    if (eq == NULL) {
+        buf_printf(errs, "%s: expected 'key = value'\n", where);
+        return;
+    }
+    *eq = '\0';
+    key = conf_trim(s);
+    value = conf_trim(eq + 1);
+    k = conf_find(section, key);
+    if (k == NULL) {
+        buf_printf(errs, "%s: unknown key '%s' in [%s]\n", where, key,
+            section);
+        return;
+    }
+    conf_set(c, k, value, dir, where, errs);
+}
+
+static void
+conf_defaults(struct conf *c)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_NKEYS; i++) {
+        const struct conf_key *k = &conf_keys[i];
+
+        if (k->k_default == NULL)
+            continue;
+        if (k->k_kind == CONF_NUM)
+            parse_long(k->k_default, k->k_min, k->k_max,
+                conf_num_slot(c, k));
+        else
+            *conf_str_slot(c, k) = xstrdup(k->k_default);
+    }
+}
+
+/* Reports required keys that were not set, and values that disagree. */
+static void
+conf_check(struct conf *c, const char *path, struct buf *errs)
+{
+    size_t i;
+
+    for (i = 0; i < CONF_NKEYS; i++) {
+        const struct conf_key *k = &conf_keys[i];
+
+        if (k->k_default == NULL && k->k_kind != CONF_NUM &&
+            (*conf_str_slot(c, k) == NULL || **conf_str_slot(c, k) == 0))
+            buf_printf(errs, "%s: %s.%s is required\n", path,
+                k->k_section, k->k_name);
+    }
+    if (c->c_sip_min_expires > c->c_sip_max_expires)
+        buf_printf(errs, "%s: sip.min_expires is above sip.max_expires\n",
+            path);
+    if (strncmp(c->c_sip_listen, "sip:", 4) != 0)
+        buf_printf(errs, "%s: sip.listen must be a sip: URI\n", path);
+    if (strncmp(c->c_graph_login_url, "http", 4) != 0 ||
+        strncmp(c->c_graph_url, "http", 4) != 0)
+        buf_printf(errs, "%s: graph.login_url and graph.graph_url must be"
+            " http(s) URLs\n", path);
+}
+
+/*
+ * The client secret: from client_secret_file, else from the environment.
+ * Trailing white space (a newline from an editor) is not part of it.
+ */
+static void
+conf_read_secret(struct conf *c, struct buf *errs)
+{
+    char tmp[CONF_SECRET_MAX];
+    const char *env = getenv("PRESGW_CLIENT_SECRET");
+    FILE *fp;
+    size_t n;
+
+    if (c->c_graph_secret_file == NULL || c->c_graph_secret_file[0] == 0) {
+        if (env == NULL || env[0] == '\0') {
+            buf_printf(errs, "graph.client_secret_file is empty and"
+                " PRESGW_CLIENT_SECRET is not set\n");
+            return;
+        }
+        c->c_graph_secret = xstrdup(env);
+        return;
+    }
+    fp = fopen(c->c_graph_secret_file, "r");
+    if (fp == NULL) {
+        buf_printf(errs, "%s: cannot read client secret: %s\n",
+            c->c_graph_secret_file, strerror(errno));
+        return;
+    }
+    n = fread(tmp, 1, sizeof(tmp) - 1, fp);
+    fclose(fp);
+    tmp[n] = '\0';
+    c->c_graph_secret = xstrdup(conf_trim(tmp));
+    if (c->c_graph_secret[0] == '\0')
+        buf_printf(errs, "%s: client secret file is empty\n",
+            c->c_graph_secret_file);
+}
+
+struct conf *
+conf_load(const char *path, char **err)
+{
+    char line[CONF_LINE_MAX], section[64] = "", where[512];
+    struct conf *c = xcalloc(1, sizeof(*c));
+    struct buf errs;
+    char *pathcopy, *dir;
+    unsigned lineno = 0;
+    FILE *fp;
+
+    buf_init(&errs, 16384);
+    conf_defaults(c);
+    fp = fopen(path, "r");
+    if (fp == NULL) {
+        buf_printf(&errs, "%s: cannot open: %s\n", path, strerror(errno));
+        goto out;
+    }
+    pathcopy = xstrdup(path);
+    dir = dirname(pathcopy);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        if (strchr(line, '\n') == NULL && !feof(fp)) {
+            buf_printf(&errs, "%s: line too long\n", where);
+            break;
+        }
+        conf_line(c, line, section, sizeof(section), dir, where, &errs);
+    }
+    fclose(fp);
+    free(pathcopy);
+    conf_check(c, path, &errs);
+    conf_read_secret(c, &errs);
+    if (c->c_graph_secret != NULL)
+        log_add_secret(c->c_graph_secret);
+
+out:
+    if (errs.b_len == 0) {
+        buf_free(&errs);
+        *err = NULL;
+        return c;
+    }
+    *err = buf_steal(&errs);
+    conf_free(c);
+    return NULL;
+}
+
+void
+conf_free(struct conf *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < CONF_NKEYS; i++)
+        if (conf_keys[i].k_kind != CONF_NUM)
+            free(*conf_str_slot(c, &conf_keys[i]));
+    free(c->c_graph_secret);
+    free(c);
+}

@@ -1,0 +1,55 @@
+/*
+ * conf.h: the configuration file.  One file of "[section]" headers and
+ * "key = value" lines; every key is listed in a table in conf.c and
+ * documented in docs/presgwd.conf.5.
+ */
+#ifndef PRESGW_CONF_H
+#define PRESGW_CONF_H
+
+#include <stddef.h>
+
+struct conf {
+    /* [sip] */
+    char   *c_sip_listen;        /* sip:127.0.0.1:5070 */
+    char   *c_sip_domain;        /* the presence domain of the user map */
+    char   *c_sip_aliases;       /* other hosts that mean the domain */
+    long    c_sip_min_expires;
+    long    c_sip_max_expires;
+    long    c_sip_max_body;
+    /* [graph] */
+    char   *c_graph_login_url;
+    char   *c_graph_url;
+    char   *c_graph_scope;
+    char   *c_graph_tenant_id;
+    char   *c_graph_client_id;
+    char   *c_graph_secret_file;
+    char   *c_graph_secret;      /* read from the file or the environment */
+    long    c_graph_session_expiry;
+    long    c_graph_call_refresh;
+    long    c_graph_dnd_expiry;
+    long    c_graph_poll_interval;
+    long    c_graph_timeout;
+    long    c_graph_queue_max;
+    char   *c_graph_call_end;    /* "available" or "clear" */
+    char   *c_graph_away_mode;   /* "preferred" or "session" */
+    /* [store] */
+    char   *c_store_path;
+    /* [users] */
+    char   *c_users_map;
+    /* [log] */
+    char   *c_log_level;
+};
+
+/*
+ * Reads and checks path.  Relative paths in the file are taken relative
+ * to the directory of path.  On success returns a configuration the
+ * caller frees with conf_free(); on failure returns NULL and writes every
+ * problem found, one per line ("FILE:LINE: message"), into err (a string
+ * the caller frees).
+ */
+struct conf *conf_load(const char *path, char **err);
+
+/* Frees c; accepts NULL. */
+void conf_free(struct conf *c);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * front.c: the nua stack, its event dispatch, and the helpers every
+ * request handler shares.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "front/front_int.h"
+#include "store/store.h"
+
+#define FRONT_STOP_TIMEOUT_MS 5000
+
+extern su_log_t nua_log[], nta_log[], tport_log[], nea_log[], soa_log[];
+
+static char front_log_line[1024];
+static size_t front_log_len;
+
+/* Sofia logs in pieces; we print whole lines. */
+static void
+front_log_cb(void *stream, const char *fmt, va_list ap)
+{
+    int n;
+
+    (void)stream;
+    n = vsnprintf(front_log_line + front_log_len,
+        sizeof(front_log_line) - front_log_len, fmt, ap);
+    if (n > 0)
+        front_log_len += (size_t)n;
+    if (front_log_len >= sizeof(front_log_line))
+        front_log_len = sizeof(front_log_line) - 1;
+    if (front_log_len > 0 && front_log_line[front_log_len - 1] != '\n' &&
+        front_log_len < sizeof(front_log_line) - 1)
+        return;
+    front_log_line[front_log_len] = '\0';
+    log_info("sofia %s", front_log_line);
+    front_log_len = 0;
+}
+
+void
+front_log_init(void)
+{
+    su_log_t *logs[] = {
+        su_log_default, nua_log, nta_log, tport_log, nea_log, soa_log
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        su_log_redirect(logs[i], front_log_cb, NULL);
+        su_log_set_level(logs[i], 1);
+    }
+}
+
+void
+front_reply(struct front *sf, nua_handle_t *nh, int status,
+    const char *phrase, const sip_t *sip, tag_type_t tag,
+    tag_value_t value, ...)
+{
+    ta_list ta;
+
+    if (status >= 300)
+        log_info("sip refused method=%s status=%d reason=\"%s\" from=%s",
+            sip && sip->sip_request ? sip->sip_request->rq_method_name : "?",
+            status, phrase,
+            sip && sip->sip_from ? sip->sip_from->a_url->url_user : "-");
+    ta_start(ta, tag, value);
+    nua_respond(nh, status, phrase, NUTAG_WITH_THIS(sf->sf_nua),
+        ta_tags(ta));
+    ta_end(ta);
+}
+
+/* True if host is one of the space- or comma-separated aliases. */
+static int
+front_is_alias(const char *aliases, const char *host)
+{
+    size_t n = strlen(host);
+    const char *p = aliases;
+
+    while (*p != '\0') {
+        size_t len = strcspn(p, " ,");
+
+        if (len == n && strncasecmp(p, host, n) == 0)
+            return 1;
+        p += len;
+        p += strspn(p, " ,");
+    }
+    return 0;
+}
+
+struct pa_user *
+front_find_user(struct front *sf, nua_t *nua, nua_handle_t *nh,
+    const sip_t *sip)
+{
+    const url_t *uri = sip->sip_request->rq_url;
+    char aor[256];
+    struct pa_user *u = NULL;
+
+    (void)nua;
+    if (uri->url_user != NULL && uri->url_host != NULL) {
+        snprintf(aor, sizeof(aor), "%s@%s", uri->url_user, uri->url_host);
+        if (usermap_canon(aor, sf->sf_domain, aor, sizeof(aor)) == 0)
+            u = pa_user_find(sf->sf_pa, aor);
+        if (u == NULL && front_is_alias(sf->sf_aliases, uri->url_host)) {
+            snprintf(aor, sizeof(aor), "%s@%s", uri->url_user,
+                sf->sf_domain);
+            if (usermap_canon(aor, sf->sf_domain, aor, sizeof(aor)) == 0)
+                u = pa_user_find(sf->sf_pa, aor);
+        }
+    }
+    if (u == NULL)
+        front_reply(sf, nh, 404, "Unknown presentity", sip, TAG_END());
+    return u;
+}
+
+long
+front_expires(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    long dflt)
+{
+    char min[32];
+    long e;
+
+    if (sip->sip_expires == NULL)
+        e = dflt;
+    else
+        e = (long)sip->sip_expires->ex_delta;
+    if (e != 0 && e < sf->sf_min_expires) {
+        snprintf(min, sizeof(min), "%ld", sf->sf_min_expires);
+        front_reply(sf, nh, SIP_423_INTERVAL_TOO_BRIEF, sip,
+            SIPTAG_MIN_EXPIRES_STR(min), TAG_END());
+        return -1;
+    }
+    return e > sf->sf_max_expires ? sf->sf_max_expires : e;
+}
+
+/* Requests we have no handler for get a clear answer, not silence. */
+static void
+front_unhandled(struct front *sf, nua_handle_t *nh, const sip_t *sip)
+{
+    front_reply(sf, nh, SIP_501_NOT_IMPLEMENTED, sip, TAG_END());
+    nua_handle_destroy(nh);
+}
+
+static void
+front_shutdown_done(struct front *sf, const char *how)
+{
+    if (sf->sf_done == NULL)
+        return;
+    log_info("sip stopped how=%s", how);
+    su_timer_destroy(sf->sf_stop_timer);
+    sf->sf_stop_timer = NULL;
+    sf->sf_done(sf->sf_done_arg);
+    sf->sf_done = NULL;
+}
+
+static void
+front_callback(nua_event_t event, int status, char const *phrase,
+    nua_t *nua, struct front *sf, nua_handle_t *nh,
+    struct front_sub *ss, sip_t const *sip, tagi_t tags[])
+{
+    (void)nua;
+    switch (event) {
+    case nua_i_publish:
+        front_publish_handle(sf, nh, sip);
+        break;
+    case nua_i_subscribe:
+        front_subscribe_handle(sf, nh, ss, sip, tags);
+        break;
+    case nua_r_notify:
+        front_notify_answered(sf, nh, ss, status, tags);
+        break;
+    case nua_r_shutdown:
+        if (status >= 200)
+            sf->sf_nua_down = 1;
+        if (status >= 200)
+            front_shutdown_done(sf, status == 200 ? "clean" : "timeout");
+        break;
+    case nua_i_error:
+        log_warn("sip stack-error status=%d reason=\"%s\"", status, phrase);
+        break;
+    default:
+        if (nua_event_is_incoming_request(event) && sip != NULL)
+            front_unhandled(sf, nh, sip);
+        else
+            log_debug("sip event name=%s status=%d",
+                nua_event_name(event), status);
+        break;
+    }
+}
+
+static void
+front_apply(struct front *sf, const struct front_conf *conf)
+{
+    free(sf->sf_domain);
+    free(sf->sf_aliases);
+    sf->sf_domain = xstrdup(conf->sc_domain);
+    sf->sf_aliases = xstrdup(conf->sc_aliases ? conf->sc_aliases : "");
+    sf->sf_min_expires = conf->sc_min_expires;
+    sf->sf_max_expires = conf->sc_max_expires;
+    sf->sf_max_body = conf->sc_max_body;
+}
+
+struct front *
+front_create(su_root_t *root, const struct front_conf *conf,
+    struct pa *pa)
+{
+    struct front *sf = xcalloc(1, sizeof(*sf));
+    struct pa_notifier pn = { front_notify_send, front_notify_terminate, sf };
+
+    sf->sf_root = root;
+    sf->sf_pa = pa;
+    front_apply(sf, conf);
+    sf->sf_nua = nua_create(root, front_callback, sf,
+        NUTAG_URL(conf->sc_listen),
+        TPTAG_UDP_RMEM(4194304), TPTAG_UDP_WMEM(4194304),
+        TAG_END());
+    if (sf->sf_nua == NULL) {
+        log_error("sip listen-failed url=%s", conf->sc_listen);
+        front_destroy(sf);
+        return NULL;
+    }
+    /* PUBLISH and SUBSCRIBE must stay application methods: otherwise
+     * nua answers them itself, without entity tags or NOTIFY. */
+    nua_set_params(sf->sf_nua,
+        NUTAG_ALLOW("PUBLISH"),
+        NUTAG_ALLOW_EVENTS("presence"),
+        NUTAG_APPL_METHOD("PUBLISH"),
+        NUTAG_APPL_METHOD("SUBSCRIBE"),
+        NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires),
+        SIPTAG_USER_AGENT_STR("presgw/" PACKAGE_VERSION),
+        TAG_END());
+    pa_set_notifier(pa, &pn);
+    log_info("sip listening url=%s domain=%s", conf->sc_listen,
+        conf->sc_domain);
+    return sf;
+}
+
+void
+front_reconfigure(struct front *sf, const struct front_conf *conf)
+{
+    front_apply(sf, conf);
+    nua_set_params(sf->sf_nua,
+        NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires), TAG_END());
+}
+
+static void
+front_stop_timeout(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    front_shutdown_done((struct front *)arg, "deadline");
+}
+
+void
+front_shutdown(struct front *sf, void (*done)(void *arg), void *arg)
+{
+    sf->sf_done = done;
+    sf->sf_done_arg = arg;
+    sf->sf_stopping = 1;
+    /* nua_shutdown waits for every watcher; dead ones can take 30 s.
+     * Our own deadline keeps a stop bounded. */
+    sf->sf_stop_timer = su_timer_create(su_root_task(sf->sf_root), 0);
+    su_timer_set_interval(sf->sf_stop_timer, front_stop_timeout,
+        (su_timer_arg_t *)sf, FRONT_STOP_TIMEOUT_MS);
+    nua_shutdown(sf->sf_nua);
+}
+
+void
+front_destroy(struct front *sf)
+{
+    if (sf == NULL)
+        return;
+    /* nua may only be destroyed once its shutdown has completed; after a
+     * deadline it is left to the process exit. */
+    if (sf->sf_nua != NULL && (sf->sf_nua_down || !sf->sf_stopping))
+        nua_destroy(sf->sf_nua);
+    su_timer_destroy(sf->sf_stop_timer);
+    free(sf->sf_domain);
+    free(sf->sf_aliases);
+    free(sf);
+}

@@ -1,0 +1,45 @@
+/*
+ * front.h: the SIP front.  It takes PUBLISH and SUBSCRIBE for the presence
+ * event package through Sofia-SIP's nua on the shared su_root, answers
+ * them as RFC 3903 and RFC 6665 say, and sends NOTIFY for the presence
+ * agent.  Sofia-SIP's own log is routed into ours.
+ */
+#ifndef PRESGW_FRONT_H
+#define PRESGW_FRONT_H
+
+#define SU_ROOT_MAGIC_T void
+#include <sofia-sip/su_wait.h>
+
+struct pa;
+struct front;
+
+struct front_conf {
+    const char *sc_listen;       /* "sip:127.0.0.1:5070" */
+    const char *sc_domain;       /* the user map's domain */
+    const char *sc_aliases;      /* other hosts for the domain */
+    long        sc_min_expires;
+    long        sc_max_expires;
+    long        sc_max_body;
+};
+
+/* Starts listening.  NULL (after logging why) if the stack fails. */
+struct front *front_create(su_root_t *root,
+    const struct front_conf *conf, struct pa *pa);
+
+/* Takes new limits and aliases on reload (the listen address stays). */
+void front_reconfigure(struct front *sf, const struct front_conf *conf);
+
+/*
+ * Begins a clean stop: subscriptions are ended and the stack shut down.
+ * done() is called from the loop when that has finished or timed out.
+ */
+void front_shutdown(struct front *sf, void (*done)(void *arg),
+    void *arg);
+
+/* Frees the front after front_shutdown() has finished. */
+void front_destroy(struct front *sf);
+
+/* Routes Sofia-SIP's log through ours; call once before any nua use. */
+void front_log_init(void);
+
+#endif

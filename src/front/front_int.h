@@ -1,0 +1,78 @@
+/*
+ * front_int.h: the SIP front's own types, shared by its files.
+ */
+#ifndef PRESGW_FRONT_INT_H
+#define PRESGW_FRONT_INT_H
+
+struct front;
+struct front_sub;
+
+#define NUA_MAGIC_T  struct front
+#define NUA_HMAGIC_T struct front_sub
+
+#include "front/front.h"
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "core.h"
+#include "pa/pa.h"
+
+struct front {
+    su_root_t          *sf_root;
+    nua_t              *sf_nua;
+    struct pa          *sf_pa;
+    char               *sf_domain;
+    char               *sf_aliases;
+    long                sf_min_expires;
+    long                sf_max_expires;
+    long                sf_max_body;
+    void              (*sf_done)(void *arg);
+    void               *sf_done_arg;
+    su_timer_t         *sf_stop_timer;
+    int                 sf_stopping;
+    int                 sf_nua_down;    /* nua_shutdown has finished */
+};
+
+/* One accepted subscription: the nua handle is bound to it. */
+struct front_sub {
+    struct front   *ss_front;
+    nua_handle_t       *ss_nh;
+    struct pa_watcher  *ss_watcher;   /* NULL once it is ending */
+    char               *ss_pending;   /* newest body not yet sent */
+    int                 ss_inflight;  /* a NOTIFY awaits its answer */
+    char                ss_aor[256];
+};
+
+/*
+ * Finds the user a request is for: the Request-URI's user at the domain
+ * (or an alias).  Answers 404 itself and returns NULL when there is none.
+ */
+struct pa_user *front_find_user(struct front *sf, nua_t *nua,
+    nua_handle_t *nh, const sip_t *sip);
+
+/* Answers an incoming request and logs a refusal at info. */
+void front_reply(struct front *sf, nua_handle_t *nh, int status,
+    const char *phrase, const sip_t *sip, tag_type_t tag,
+    tag_value_t value, ...);
+
+/* The Expires a request asks for, cut to our range; -1 after a 423. */
+long front_expires(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    long dflt);
+
+void front_publish_handle(struct front *sf, nua_handle_t *nh,
+    const sip_t *sip);
+void front_subscribe_handle(struct front *sf, nua_handle_t *nh,
+    struct front_sub *ss, const sip_t *sip, tagi_t tags[]);
+void front_notify_answered(struct front *sf, nua_handle_t *nh,
+    struct front_sub *ss, int status, tagi_t tags[]);
+
+/* The notifier the presence agent calls (pa_notifier). */
+void front_notify_send(void *arg, void *handle, const char *body);
+void front_notify_terminate(void *arg, void *handle, const char *reason);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * front_publish.c: PUBLISH for the presence event package (RFC 3903).
+ *
+ *   no SIP-If-Match, body      new publication, new entity tag
+ *   SIP-If-Match, no body      refresh
+ *   SIP-If-Match, body         modify
+ *   SIP-If-Match, Expires: 0   remove
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "front/front_int.h"
+
+#define PIDF_TYPE "application/pidf+xml"
+
+/*
+ * Checks the body of a PUBLISH and parses it into doc.  Answers the
+ * request itself (413, 415, 400) and returns -1 when it is unusable.
+ */
+static int
+front_publish_body(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    struct pres_doc *doc)
+{
+    char why[96], phrase[128];
+    const sip_payload_t *pl = sip->sip_payload;
+
+    if (pl->pl_len > (size_t)sf->sf_max_body) {
+        front_reply(sf, nh, SIP_413_REQUEST_TOO_LARGE, sip, TAG_END());
+        return -1;
+    }
+    if (sip->sip_content_type == NULL ||
+        sip->sip_content_type->c_type == NULL ||
+        strcasecmp(sip->sip_content_type->c_type, PIDF_TYPE) != 0) {
+        front_reply(sf, nh, SIP_415_UNSUPPORTED_MEDIA, sip,
+            SIPTAG_ACCEPT_STR(PIDF_TYPE), TAG_END());
+        return -1;
+    }
+    if (pidf_parse(pl->pl_data, pl->pl_len, doc, why, sizeof(why)) != 0) {
+        snprintf(phrase, sizeof(phrase), "Bad PIDF: %s", why);
+        front_reply(sf, nh, 400, phrase, sip, TAG_END());
+        return -1;
+    }
+    return 0;
+}
+
+static void
+front_publish_ok(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    const char *etag, long expires)
+{
+    char exp[32];
+
+    snprintf(exp, sizeof(exp), "%ld", expires);
+    front_reply(sf, nh, SIP_200_OK, sip, SIPTAG_ETAG_STR(etag),
+        SIPTAG_EXPIRES_STR(exp), TAG_END());
+}
+
+/* A PUBLISH that names an entity tag: refresh, modify or remove. */
+static void
+front_publish_existing(struct front *sf, nua_handle_t *nh,
+    const sip_t *sip, struct pa_user *u, long expires)
+{
+    const char *etag = sip->sip_if_match->g_string;
+    char newtag[PA_ETAG_MAX];
+    struct pres_doc doc;
+    int has_body = sip->sip_payload && sip->sip_payload->pl_len > 0;
+    enum pa_pub_result r;
+
+    if (expires == 0) {
+        r = pa_pub_remove(sf->sf_pa, u, etag);
+        if (r == PA_PUB_OK)
+            front_publish_ok(sf, nh, sip, etag, 0);
+    } else {
+        if (has_body && front_publish_body(sf, nh, sip, &doc) != 0)
+            return;
+        r = pa_pub_update(sf->sf_pa, u, etag, has_body ? &doc : NULL,
+            expires, newtag);
+        if (r == PA_PUB_OK)
+            front_publish_ok(sf, nh, sip, newtag, expires);
+    }
+    /* RFC 3903 section 6: 412 when SIP-If-Match names no entity tag. */
+    if (r == PA_PUB_NO_ETAG)
+        front_reply(sf, nh, SIP_412_PRECONDITION_FAILED, sip, TAG_END());
+}
+
+void
+front_publish_handle(struct front *sf, nua_handle_t *nh, const sip_t *sip)
+{
+    char etag[PA_ETAG_MAX];
+    struct pres_doc doc;
+    struct pa_user *u;
+    long expires;
+
+    if (sip->sip_event == NULL ||
+        strcasecmp(sip->sip_event->o_type, "presence") != 0) {
+        front_reply(sf, nh, SIP_489_BAD_EVENT, sip,
+            SIPTAG_ALLOW_EVENTS_STR("presence"), TAG_END());
+        goto out;
+    }
+    u = front_find_user(sf, sf->sf_nua, nh, sip);
+    if (u == NULL)
+        goto out;
+    expires = front_expires(sf, nh, sip, sf->sf_max_expires);
+    if (expires < 0)
+        goto out;
+    if (sip->sip_if_match != NULL) {
+        front_publish_existing(sf, nh, sip, u, expires);
+        goto out;
+    }
+    /* RFC 3903 section 6: an initial PUBLISH must carry a body. */
+    if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0) {
+        front_reply(sf, nh, 400, "Initial PUBLISH without body", sip,
+            TAG_END());
+        goto out;
+    }
+    if (expires == 0) {
+        front_reply(sf, nh, 400, "Expires 0 without SIP-If-Match", sip,
+            TAG_END());
+        goto out;
+    }
+    if (front_publish_body(sf, nh, sip, &doc) == 0) {
+        pa_pub_new(sf->sf_pa, u, &doc, expires, etag);
+        front_publish_ok(sf, nh, sip, etag, expires);
+    }
+out:
+    /* Each PUBLISH arrives on a handle of its own, with no dialog. */
+    nua_handle_destroy(nh);
+}

@@ -1,0 +1,264 @@
+/*
+ * gateway.c: builds presgwd's parts, and acts on reload and stop.
+ *
+ * Signal handlers only set flags; a 200 ms timer on the loop reads them,
+ * so nothing unsafe runs in a handler (nua_shutdown in particular).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SU_ROOT_MAGIC_T void
+#define SU_TIMER_ARG_T struct gateway
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+
+#include "core.h"
+#include "config/conf.h"
+#include "front/front.h"
+#include "gateway/gateway.h"
+#include "graph/graph.h"
+#include "pa/pa.h"
+#include "store/store.h"
+
+#define GW_TICK_MS     200
+#define GW_EXPIRY_MS   1000
+
+struct gateway {
+    struct conf        *gw_conf;
+    char               *gw_conf_path;
+    su_root_t          *gw_root;
+    su_timer_t         *gw_tick;
+    su_timer_t         *gw_expiry;
+    struct store       *gw_store;
+    struct graph       *gw_graph;
+    struct pa          *gw_pa;
+    struct front       *gw_front;
+    int                 gw_stopping;
+};
+
+static volatile sig_atomic_t gw_want_reload;
+static volatile sig_atomic_t gw_want_stop;
+
+void
+gateway_signal_reload(void)
+{
+    gw_want_reload = 1;
+}
+
+void
+gateway_signal_stop(void)
+{
+    gw_want_stop = 1;
+}
+
+static void
+gw_graph_conf(const struct conf *c, struct graph_conf *gc)
+{
+    gc->gc_login_url = c->c_graph_login_url;
+    gc->gc_graph_url = c->c_graph_url;
+    gc->gc_scope = c->c_graph_scope;
+    gc->gc_tenant_id = c->c_graph_tenant_id;
+    gc->gc_client_id = c->c_graph_client_id;
+    gc->gc_client_secret = c->c_graph_secret;
+    gc->gc_session_expiry = c->c_graph_session_expiry;
+    gc->gc_call_refresh = c->c_graph_call_refresh;
+    gc->gc_dnd_expiry = c->c_graph_dnd_expiry;
+    gc->gc_poll_interval = c->c_graph_poll_interval;
+    gc->gc_timeout = c->c_graph_timeout;
+    gc->gc_queue_max = c->c_graph_queue_max;
+}
+
+static void
+gw_front_conf(const struct conf *c, struct front_conf *fc)
+{
+    fc->sc_listen = c->c_sip_listen;
+    fc->sc_domain = c->c_sip_domain;
+    fc->sc_aliases = c->c_sip_aliases;
+    fc->sc_min_expires = c->c_sip_min_expires;
+    fc->sc_max_expires = c->c_sip_max_expires;
+    fc->sc_max_body = c->c_sip_max_body;
+}
+
+static void
+gw_map_opts(const struct conf *c, struct map_opts *mo)
+{
+    mo->mo_call_end_clear = strcmp(c->c_graph_call_end, "clear") == 0;
+    mo->mo_away_session = strcmp(c->c_graph_away_mode, "session") == 0;
+}
+
+/* SIGHUP: a new configuration and user map, or the old ones kept. */
+static void
+gw_reload(struct gateway *gw)
+{
+    struct graph_conf gc;
+    struct front_conf fc;
+    struct map_opts mo;
+    struct conf *c;
+    char *err = NULL;
+
+    log_info("gateway reload path=%s", gw->gw_conf_path);
+    c = conf_load(gw->gw_conf_path, &err);
+    if (c == NULL) {
+        log_warn("gateway reload-failed keeping=old-config errors:\n%s",
+            err);
+        free(err);
+        return;
+    }
+    if (strcmp(c->c_sip_listen, gw->gw_conf->c_sip_listen) != 0 ||
+        strcmp(c->c_store_path, gw->gw_conf->c_store_path) != 0)
+        log_warn("gateway reload note=\"sip.listen and store.path take"
+            " effect at the next start\"");
+    log_set_level((enum log_level)log_level_parse(c->c_log_level));
+    gw_map_opts(c, &mo);
+    pa_set_opts(gw->gw_pa, &mo);
+    gw_graph_conf(c, &gc);
+    graph_reconfigure(gw->gw_graph, &gc);
+    gw_front_conf(c, &fc);
+    front_reconfigure(gw->gw_front, &fc);
+    if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
+        &err) != 0) {
+        log_warn("gateway users-reload-failed keeping=old-map errors:\n%s",
+            err);
+        free(err);
+    }
+    conf_free(gw->gw_conf);
+    gw->gw_conf = c;
+}
+
+static void
+gw_stopped(void *arg)
+{
+    struct gateway *gw = arg;
+
+    su_root_break(gw->gw_root);
+}
+
+static void
+gw_tick(su_root_magic_t *magic, su_timer_t *t, struct gateway *gw)
+{
+    (void)magic;
+    (void)t;
+    if (gw_want_stop && !gw->gw_stopping) {
+        gw->gw_stopping = 1;
+        log_info("gateway stopping");
+        front_shutdown(gw->gw_front, gw_stopped, gw);
+    }
+    if (gw_want_reload && !gw->gw_stopping) {
+        gw_want_reload = 0;
+        gw_reload(gw);
+    }
+}
+
+static void
+gw_expiry(su_root_magic_t *magic, su_timer_t *t, struct gateway *gw)
+{
+    (void)magic;
+    (void)t;
+    pa_expire(gw->gw_pa);
+}
+
+static su_timer_t *
+gw_timer(struct gateway *gw, su_timer_f fn, unsigned ms)
+{
+    su_timer_t *t = su_timer_create(su_root_task(gw->gw_root), ms);
+
+    if (t != NULL)
+        su_timer_set_for_ever(t, fn, gw);
+    return t;
+}
+
+/* Store, agent, Graph client, user map, restored state, SIP front. */
+static int
+gw_build(struct gateway *gw)
+{
+    struct conf *c = gw->gw_conf;
+    struct graph_conf gc;
+    struct front_conf fc;
+    struct map_opts mo;
+    char *err = NULL;
+
+    gw->gw_store = store_open(c->c_store_path, &err);
+    if (gw->gw_store == NULL) {
+        log_error("gateway store-failed %s", err);
+        free(err);
+        return -1;
+    }
+    gw_map_opts(c, &mo);
+    gw->gw_pa = pa_create(gw->gw_store, NULL, &mo);
+    gw_graph_conf(c, &gc);
+    gw->gw_graph = graph_create(gw->gw_root, &gc, pa_teams_presence,
+        gw->gw_pa);
+    if (gw->gw_graph == NULL)
+        return -1;
+    pa_set_graph(gw->gw_pa, gw->gw_graph);
+    if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
+        &err) != 0) {
+        log_error("gateway users-failed errors:\n%s", err);
+        free(err);
+        return -1;
+    }
+    pa_restore(gw->gw_pa);
+    gw_front_conf(c, &fc);
+    gw->gw_front = front_create(gw->gw_root, &fc, gw->gw_pa);
+    return gw->gw_front ? 0 : -1;
+}
+
+struct gateway *
+gateway_create(struct conf *conf, const char *conf_path)
+{
+    struct gateway *gw = xcalloc(1, sizeof(*gw));
+
+    gw->gw_conf = conf;
+    gw->gw_conf_path = xstrdup(conf_path);
+    su_init();
+    front_log_init();
+    gw->gw_root = su_root_create(NULL);
+    if (gw->gw_root == NULL) {
+        log_error("gateway root-failed");
+        gateway_destroy(gw);
+        return NULL;
+    }
+    /* One thread: on two cores nua's own stack thread only costs. */
+    su_root_threading(gw->gw_root, 0);
+    if (gw_build(gw) != 0) {
+        gateway_destroy(gw);
+        return NULL;
+    }
+    gw->gw_tick = gw_timer(gw, gw_tick, GW_TICK_MS);
+    gw->gw_expiry = gw_timer(gw, gw_expiry, GW_EXPIRY_MS);
+    log_info("gateway started version=%s users=%zu", PACKAGE_VERSION,
+        pa_user_count(gw->gw_pa));
+    return gw;
+}
+
+int
+gateway_run(struct gateway *gw)
+{
+    su_root_run(gw->gw_root);
+    log_info("gateway stopped pending-graph-writes=%zu",
+        graph_pending(gw->gw_graph));
+    return 0;
+}
+
+void
+gateway_destroy(struct gateway *gw)
+{
+    if (gw == NULL)
+        return;
+    su_timer_destroy(gw->gw_tick);
+    su_timer_destroy(gw->gw_expiry);
+    front_destroy(gw->gw_front);
+    graph_destroy(gw->gw_graph);
+    pa_destroy(gw->gw_pa);
+    store_close(gw->gw_store);
+    if (gw->gw_root != NULL) {
+        su_root_destroy(gw->gw_root);
+        su_deinit();
+    }
+    conf_free(gw->gw_conf);
+    free(gw->gw_conf_path);
+    free(gw);
+}

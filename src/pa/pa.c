@@ -1,0 +1,232 @@
+/*
+ * pa.c: users, their combined state, and the two directions of sync.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pa/pa_int.h"
+#include "graph/graph.h"
+#include "store/store.h"
+
+struct pa *
+pa_create(struct store *st, struct graph *g, const struct map_opts *opts)
+{
+    struct pa *pa = xcalloc(1, sizeof(*pa));
+    struct timespec ts;
+
+    pa->pa_store = st;
+    pa->pa_graph = g;
+    pa->pa_opts = *opts;
+    htab_init(&pa->pa_users);
+    htab_init(&pa->pa_ids);
+    htab_init(&pa->pa_etags);
+    /* Entity tags must not repeat across restarts: salt with the time. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    pa->pa_etag_salt = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec;
+    return pa;
+}
+
+static void
+pa_user_free(struct pa *pa, struct pa_user *u)
+{
+    struct pa_watcher *w, *next;
+
+    for (w = u->pu_watchers; w != NULL; w = next) {
+        next = w->w_next;
+        free(w);
+    }
+    pa_pub_drop_all(pa, u);
+    free(u->pu_aor);
+    free(u->pu_id);
+    free(u->pu_upn);
+    free(u);
+}
+
+static void
+pa_free_one(void *arg, void *val)
+{
+    pa_user_free(arg, val);
+}
+
+void
+pa_destroy(struct pa *pa)
+{
+    if (pa == NULL)
+        return;
+    htab_each(&pa->pa_users, pa_free_one, pa);
+    htab_free(&pa->pa_users);
+    htab_free(&pa->pa_ids);
+    htab_free(&pa->pa_etags);
+    free(pa);
+}
+
+void
+pa_set_graph(struct pa *pa, struct graph *g)
+{
+    pa->pa_graph = g;
+}
+
+void
+pa_set_notifier(struct pa *pa, const struct pa_notifier *n)
+{
+    pa->pa_notifier = *n;
+}
+
+void
+pa_set_opts(struct pa *pa, const struct map_opts *opts)
+{
+    pa->pa_opts = *opts;
+}
+
+struct pa_user *
+pa_user_find(struct pa *pa, const char *aor)
+{
+    return htab_get(&pa->pa_users, aor);
+}
+
+const char *
+pa_user_aor(const struct pa_user *u)
+{
+    return u->pu_aor;
+}
+
+size_t
+pa_user_count(const struct pa *pa)
+{
+    return pa->pa_users.ht_count;
+}
+
+char *
+pa_user_body(struct pa *pa, struct pa_user *u)
+{
+    char *entity = xasprintf("sip:%s", u->pu_aor);
+    char *body;
+
+    (void)pa;
+    body = pidf_build(entity, u->pu_view, NULL);
+    free(entity);
+    return body;
+}
+
+/* No call either side: going between them is not worth a Graph write. */
+static int
+pa_sess_idle(enum pres_session s)
+{
+    return s == PRES_SESS_CLEAR || s == PRES_SESS_AVAILABLE;
+}
+
+static void
+pa_store_written(struct pa *pa, struct pa_user *u)
+{
+    struct store_graph sg = { u->pu_id, (int)u->pu_sess, (int)u->pu_pref };
+
+    store_graph_put(pa->pa_store, &sg);
+}
+
+void
+pa_sync_graph(struct pa *pa, struct pa_user *u)
+{
+    struct map_intent in;
+    int changed = 0;
+
+    map_phone_intent(u->pu_local, &pa->pa_opts, &in);
+    if (in.mi_session != u->pu_sess &&
+        !(pa_sess_idle(in.mi_session) && pa_sess_idle(u->pu_sess))) {
+        graph_set_session(pa->pa_graph, u->pu_id, in.mi_session);
+        u->pu_sess = in.mi_session;
+        changed = 1;
+    }
+    if (in.mi_pref != u->pu_pref) {
+        graph_set_pref(pa->pa_graph, u->pu_id, in.mi_pref);
+        u->pu_pref = in.mi_pref;
+        changed = 1;
+    }
+    if (changed)
+        pa_store_written(pa, u);
+}
+
+/* Teams and phones to watchers: NOTIFY when what they see changes. */
+static void
+pa_update_view(struct pa *pa, struct pa_user *u)
+{
+    enum pres_status view = pres_status_combine(u->pu_local, u->pu_teams);
+    struct pa_watcher *w;
+    char *body;
+
+    if (view == u->pu_view)
+        return;
+    log_info("pa view user=%s old=%s new=%s watchers=%s", u->pu_aor,
+        pres_status_name(u->pu_view), pres_status_name(view),
+        u->pu_watchers ? "yes" : "none");
+    u->pu_view = view;
+    if (u->pu_watchers == NULL || pa->pa_notifier.pn_notify == NULL)
+        return;
+    body = pa_user_body(pa, u);
+    for (w = u->pu_watchers; w != NULL; w = w->w_next)
+        pa->pa_notifier.pn_notify(pa->pa_notifier.pn_arg, w->w_handle,
+            body);
+    free(body);
+}
+
+void
+pa_user_changed(struct pa *pa, struct pa_user *u, const char *why)
+{
+    enum pres_status local = PRES_UNKNOWN;
+    struct pa_pub *p;
+
+    for (p = u->pu_pubs; p != NULL; p = p->pp_next)
+        local = pres_status_combine(local, p->pp_status);
+    if (local != u->pu_local) {
+        log_info("pa local user=%s old=%s new=%s cause=%s", u->pu_aor,
+            pres_status_name(u->pu_local), pres_status_name(local), why);
+        u->pu_local = local;
+        pa_sync_graph(pa, u);
+    }
+    pa_update_view(pa, u);
+}
+
+/* Sequence numbers sort as strings; a longer one is a later one. */
+static int
+pa_seq_newer(const char *seq, const char *last)
+{
+    size_t a = strlen(seq), b = strlen(last);
+
+    if (b == 0)
+        return 1;
+    if (a != b)
+        return a > b;
+    return strcmp(seq, last) > 0;
+}
+
+void
+pa_teams_presence(void *arg, const char *user_id, const char *availability,
+    const char *activity, const char *sequence)
+{
+    struct pa *pa = arg;
+    struct pa_user *u = htab_get(&pa->pa_ids, user_id);
+    struct store_teams st;
+    enum pres_status s;
+
+    if (u == NULL)
+        return;
+    if (sequence != NULL && sequence[0] != '\0') {
+        if (!pa_seq_newer(sequence, u->pu_teams_seq))
+            return;
+        xstrlcpy(u->pu_teams_seq, sequence, sizeof(u->pu_teams_seq));
+    }
+    s = map_teams_status(availability, activity ? activity : "");
+    if (s == u->pu_teams)
+        return;
+    log_info("pa teams user=%s availability=%s activity=%s status=%s",
+        u->pu_aor, availability, activity ? activity : "-",
+        pres_status_name(s));
+    u->pu_teams = s;
+    st.st_id = u->pu_id;
+    st.st_availability = availability;
+    st.st_activity = activity ? activity : "";
+    st.st_sequence = u->pu_teams_seq;
+    store_teams_put(pa->pa_store, &st);
+    pa_update_view(pa, u);
+}

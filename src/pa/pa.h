@@ -1,0 +1,103 @@
+/*
+ * pa.h: the presence agent.  It holds every mapped user with the state
+ * that shapes what watchers see and what Teams is told:
+ *
+ *   publications (one per device) ─┐
+ *                                  ├─► local status ─► Graph intent
+ *   Teams presence (from Graph) ───┴─► view ─► NOTIFY to each watcher
+ *
+ * The SIP front calls in with PUBLISH and SUBSCRIBE events; the Graph
+ * client calls in with presence reads.  Everything runs on the event loop.
+ */
+#ifndef PRESGW_PA_H
+#define PRESGW_PA_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "presence/presence.h"
+#include "mapping/mapping.h"
+
+struct store;
+struct graph;
+struct pa;
+struct pa_user;
+struct pa_watcher;
+
+/* How the agent reaches watchers; the SIP front fills this in. */
+struct pa_notifier {
+    /*
+     * Sends body (a PIDF document) to watcher w, whose front-end handle
+     * is handle.  Called whenever the view of its user changes.
+     */
+    void (*pn_notify)(void *arg, void *handle, const char *body);
+    /* Ends the subscription behind handle (its user left the map). */
+    void (*pn_terminate)(void *arg, void *handle, const char *reason);
+    void *pn_arg;
+};
+
+struct pa *pa_create(struct store *st, struct graph *g,
+    const struct map_opts *opts);
+void pa_destroy(struct pa *pa);
+/* The Graph client is made after the agent, as it calls back into it. */
+void pa_set_graph(struct pa *pa, struct graph *g);
+void pa_set_notifier(struct pa *pa, const struct pa_notifier *n);
+void pa_set_opts(struct pa *pa, const struct map_opts *opts);
+
+/*
+ * Loads the user map file into the store and the agent.  Users that stay
+ * keep their state; users that left lose their watchers.  On error the
+ * old map stays in force and -1 is returned with *err set.
+ */
+int pa_load_users(struct pa *pa, const char *path, const char *domain,
+    char **err);
+
+/* Restores publications, Teams presence and written Graph state. */
+void pa_restore(struct pa *pa);
+
+/* The user with canonical AOR "user@host", or NULL. */
+struct pa_user *pa_user_find(struct pa *pa, const char *aor);
+const char *pa_user_aor(const struct pa_user *u);
+size_t pa_user_count(const struct pa *pa);
+
+/* PUBLISH results, as SIP answers them. */
+enum pa_pub_result {
+    PA_PUB_OK,          /* 200 */
+    PA_PUB_NO_ETAG      /* 412: no publication has that entity tag */
+};
+
+/*
+ * Publications (RFC 3903).  etag_out receives the entity tag the answer
+ * carries (PA_ETAG_MAX bytes).  pa_pub_new() stores a new publication;
+ * pa_pub_update() refreshes (doc NULL) or modifies the publication etag of
+ * user u; pa_pub_remove() removes it.
+ */
+#define PA_ETAG_MAX 40
+void pa_pub_new(struct pa *pa, struct pa_user *u, const struct pres_doc *doc,
+    long expires, char *etag_out);
+enum pa_pub_result pa_pub_update(struct pa *pa, struct pa_user *u,
+    const char *etag, const struct pres_doc *doc, long expires,
+    char *etag_out);
+enum pa_pub_result pa_pub_remove(struct pa *pa, struct pa_user *u,
+    const char *etag);
+
+/* Expires publications whose time has come; called by a timer. */
+void pa_expire(struct pa *pa);
+
+/*
+ * Watchers.  pa_watch_add() registers handle as a watcher of u and
+ * returns the body of the first NOTIFY (the caller frees it).
+ * pa_watch_del() forgets it.
+ */
+struct pa_watcher *pa_watch_add(struct pa *pa, struct pa_user *u,
+    void *handle, char **body);
+void pa_watch_del(struct pa *pa, struct pa_watcher *w);
+
+/* The current PIDF body for u (the caller frees it). */
+char *pa_user_body(struct pa *pa, struct pa_user *u);
+
+/* A presence read from Graph (graph_presence_cb). */
+void pa_teams_presence(void *arg, const char *user_id,
+    const char *availability, const char *activity, const char *sequence);
+
+#endif

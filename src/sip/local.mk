@@ -1,1 +1,0 @@
-# files of src/sip

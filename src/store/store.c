@@ -1,0 +1,79 @@
+/*
+ * store.c: dispatch to the store backend.  Every backend's struct store
+ * begins with a pointer to its ops, so this file needs no more of it.
+ */
+#include "config.h"
+
+#include "core.h"
+#include "store/store.h"
+
+struct store {
+    const struct store_ops *s_ops;
+};
+
+struct store *
+store_open(const char *path, char **err)
+{
+    return store_sqlite_ops.so_open(path, err);
+}
+
+void
+store_close(struct store *s)
+{
+    if (s != NULL)
+        s->s_ops->so_close(s);
+}
+
+int
+store_users_replace(struct store *s, const struct store_user *u, size_t n)
+{
+    return s->s_ops->so_users_replace(s, u, n);
+}
+
+int
+store_users_each(struct store *s, store_user_cb *cb, void *arg)
+{
+    return s->s_ops->so_users_each(s, cb, arg);
+}
+
+int
+store_pub_put(struct store *s, const struct store_pub *p)
+{
+    return s->s_ops->so_pub_put(s, p);
+}
+
+int
+store_pub_del(struct store *s, const char *etag)
+{
+    return s->s_ops->so_pub_del(s, etag);
+}
+
+int
+store_pub_each(struct store *s, store_pub_cb *cb, void *arg)
+{
+    return s->s_ops->so_pub_each(s, cb, arg);
+}
+
+int
+store_teams_put(struct store *s, const struct store_teams *t)
+{
+    return s->s_ops->so_teams_put(s, t);
+}
+
+int
+store_teams_each(struct store *s, store_teams_cb *cb, void *arg)
+{
+    return s->s_ops->so_teams_each(s, cb, arg);
+}
+
+int
+store_graph_put(struct store *s, const struct store_graph *g)
+{
+    return s->s_ops->so_graph_put(s, g);
+}
+
+int
+store_graph_each(struct store *s, store_graph_cb *cb, void *arg)
+{
+    return s->s_ops->so_graph_each(s, cb, arg);
+}

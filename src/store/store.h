@@ -1,0 +1,110 @@
+/*
+ * store.h: where presgwd keeps what it needs to resume: the user map,
+ * publications, the last Teams presence seen and the last Graph state
+ * written.  A backend (SQLite now) sits behind struct store_ops.
+ *
+ * All calls run on the event loop.  Strings handed to callbacks are valid
+ * during the callback only.  Functions return 0, or -1 after logging why.
+ */
+#ifndef PRESGW_STORE_H
+#define PRESGW_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct store_user {
+    const char *su_aor;      /* "alice@example.com" (no scheme) */
+    const char *su_id;       /* Entra object id */
+    const char *su_upn;      /* may be "" */
+};
+
+struct store_pub {
+    const char *sp_etag;
+    const char *sp_aor;
+    time_t      sp_expires;  /* absolute, clock_now() seconds */
+    int         sp_status;   /* enum pres_status */
+    const char *sp_note;
+};
+
+struct store_teams {
+    const char *st_id;
+    const char *st_availability;
+    const char *st_activity;
+    const char *st_sequence;
+};
+
+struct store_graph {
+    const char *sg_id;
+    int         sg_session;  /* enum pres_session last written */
+    int         sg_pref;     /* enum pres_pref last written */
+};
+
+typedef void store_user_cb(void *arg, const struct store_user *u);
+typedef void store_pub_cb(void *arg, const struct store_pub *p);
+typedef void store_teams_cb(void *arg, const struct store_teams *t);
+typedef void store_graph_cb(void *arg, const struct store_graph *g);
+
+struct store;
+
+/* One backend.  Each slot mirrors the store_* function of its name. */
+struct store_ops {
+    const char *so_name;
+    struct store *(*so_open)(const char *path, char **err);
+    void (*so_close)(struct store *s);
+    int (*so_users_replace)(struct store *s, const struct store_user *u,
+        size_t n);
+    int (*so_users_each)(struct store *s, store_user_cb *cb, void *arg);
+    int (*so_pub_put)(struct store *s, const struct store_pub *p);
+    int (*so_pub_del)(struct store *s, const char *etag);
+    int (*so_pub_each)(struct store *s, store_pub_cb *cb, void *arg);
+    int (*so_teams_put)(struct store *s, const struct store_teams *t);
+    int (*so_teams_each)(struct store *s, store_teams_cb *cb, void *arg);
+    int (*so_graph_put)(struct store *s, const struct store_graph *g);
+    int (*so_graph_each)(struct store *s, store_graph_cb *cb, void *arg);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/*
+ * Opens the store at path (created if absent), checking its integrity.
+ * NULL on failure with a message in *err (the caller frees it).
+ */
+struct store *store_open(const char *path, char **err);
+
+/* Closes s; accepts NULL. */
+void store_close(struct store *s);
+
+/* Replaces the whole user map in one transaction: all rows or none. */
+int store_users_replace(struct store *s, const struct store_user *u,
+    size_t n);
+int store_users_each(struct store *s, store_user_cb *cb, void *arg);
+
+int store_pub_put(struct store *s, const struct store_pub *p);
+int store_pub_del(struct store *s, const char *etag);
+int store_pub_each(struct store *s, store_pub_cb *cb, void *arg);
+
+int store_teams_put(struct store *s, const struct store_teams *t);
+int store_teams_each(struct store *s, store_teams_cb *cb, void *arg);
+
+int store_graph_put(struct store *s, const struct store_graph *g);
+int store_graph_each(struct store *s, store_graph_cb *cb, void *arg);
+
+/*
+ * The user map file: one user per line, "AOR,ENTRA_ID[,UPN]", where AOR is
+ * "sip:alice@example.com", "alice@example.com" or "alice" (then in
+ * domain).  '#' starts a comment.  Reads the whole file; on any error
+ * returns -1 with every problem in *err (caller frees) and no rows.  On
+ * success *out holds *n rows the caller frees with usermap_free().
+ */
+int usermap_read(const char *path, const char *domain,
+    struct store_user **out, size_t *n, char **err);
+void usermap_free(struct store_user *u, size_t n);
+
+/*
+ * Writes the canonical form of a SIP address of record ("user@host",
+ * host in lower case, no scheme, parameters or port) into dst.  Returns
+ * 0, or -1 if aor has no user part.
+ */
+int usermap_canon(const char *aor, const char *domain, char *dst,
+    size_t dstlen);
+#endif
