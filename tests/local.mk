@@ -4,3 +4,5 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; \
 	top_builddir='$(abs_top_builddir)'; export top_srcdir top_builddir;
+include tests/unit/local.mk
+include tests/golden/local.mk

@@ -1,1 +1,3 @@
 # files of src/presence
+libpresgw_a_SOURCES += src/presence/presence.h src/presence/pres_status.c \
+	src/presence/pidf_parse.c src/presence/pidf_build.c

@@ -71,7 +71,8 @@ int pidf_parse(const char *body, size_t len, struct pres_doc *doc,
 
 /*
  * Builds a PIDF document with RPID for entity, showing st.  note may be
- * NULL for the default text of st.  Returns a string the caller frees.
+ * NULL for the default text of st.  Returns a string the caller frees,
+ * or NULL when entity is not printable ASCII shorter than PRES_ENTITY_MAX.
  */
 char *pidf_build(const char *entity, enum pres_status st, const char *note);
 

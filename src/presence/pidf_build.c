@@ -1,0 +1,209 @@
+/*
+ * pidf_build.c: writes the PIDF document presgw sends to watchers: one
+ * tuple with basic open or closed, and a data-model person carrying the
+ * RPID activity (RFC 3863, RFC 4479, RFC 4480).
+ *
+ * The document is small and fixed in shape, so it is written as text
+ * into a bounded buffer; libxml2 is not involved.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core.h"
+#include "presence/presence.h"
+
+/* Room for the skeleton, the entity twice and a note, all escaped. */
+#define PIDF_BUILD_MAX 8192
+
+/* One status as PIDF.  Statuses RPID has no element for are told apart
+ * by the note, which pidf_parse() reads back. */
+struct pidf_out_row {
+    const char  *or_basic;      /* "open", "closed", NULL for none */
+    const char  *or_activity;   /* RPID activity element, or NULL */
+    const char  *or_note;       /* default note text */
+};
+
+static const struct pidf_out_row pidf_out_rows[PRES_STATUS_COUNT] = {
+    /* nothing known: <basic> is optional (RFC 3863 4.1.4), so say none */
+    [PRES_UNKNOWN]    = { NULL,     NULL,           "Unknown" },
+    /* closed is what every watcher understands as offline */
+    [PRES_OFFLINE]    = { "closed", NULL,           "Offline" },
+    /* RFC 4480 away */
+    [PRES_AWAY]       = { "open",   "away",         "Away" },
+    /* RPID has no "back soon"; away, and the note says the rest */
+    [PRES_BRB]        = { "open",   "away",         "Be right back" },
+    /* open with no activity: reachable */
+    [PRES_AVAILABLE]  = { "open",   NULL,           "Available" },
+    /* RFC 4480 busy */
+    [PRES_BUSY]       = { "open",   "busy",         "Busy" },
+    /* RFC 4480 meeting */
+    [PRES_MEETING]    = { "open",   "meeting",      "In a meeting" },
+    /* RPID has no ringing; on-the-phone would light the lamp too early */
+    [PRES_RINGING]    = { "open",   NULL,           "Ringing" },
+    /* RFC 4480 on-the-phone */
+    [PRES_IN_CALL]    = { "open",   "on-the-phone", "On the phone" },
+    /* a conference call is a call; the note names the kind */
+    [PRES_CONFERENCE] = { "open",   "on-the-phone", "In a conference call" },
+    /* DESIGN 3: busy plus the note, which standard watchers display */
+    [PRES_DND]        = { "open",   "busy",         "Do not disturb" },
+};
+
+/*
+ * Length of the UTF-8 sequence at s that XML 1.0 allows as a character,
+ * or 0 if the bytes are not one (bad or overlong sequence, surrogate,
+ * U+FFFE, U+FFFF, a control character).
+ */
+static size_t
+pidf_utf8_len(const unsigned char *s)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t len, i;
+
+    if (s[0] < 0x80)
+        return (s[0] >= 0x20 && s[0] != 0x7F) ? 1 : 0;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        len = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        len = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    if (s[0] == 0xE0)
+        lo = 0xA0;
+    else if (s[0] == 0xED)
+        hi = 0x9F;
+    else if (s[0] == 0xF0)
+        lo = 0x90;
+    else if (s[0] == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    if (s[0] == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
+        return 0;
+    return len;
+}
+
+/*
+ * Copies a caller's note (a Teams status message, say) so that it is
+ * valid XML text on one line: control characters become spaces, bytes
+ * that are not UTF-8 become '?', and a long note is cut between
+ * characters.
+ */
+static void
+pidf_clean_note(const char *in, char *out, size_t outlen)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0, n;
+
+    while (*s != '\0') {
+        n = pidf_utf8_len(s);
+        if (o + (n ? n : 1) >= outlen)
+            break;
+        if (n > 0) {
+            memcpy(out + o, s, n);
+            o += n;
+            s += n;
+        } else {
+            out[o++] = *s < 0x80 ? ' ' : '?';
+            s++;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* A presentity URI is printable ASCII of bounded length. */
+static int
+pidf_entity_ok(const char *entity)
+{
+    const unsigned char *s = (const unsigned char *)entity;
+
+    if (strlen(entity) >= PRES_ENTITY_MAX)
+        return 0;
+    for (; *s != '\0'; s++) {
+        if (*s < 0x20 || *s >= 0x7F)
+            return 0;
+    }
+    return 1;
+}
+
+static void
+pidf_put_tuple(struct buf *b, const struct pidf_out_row *row,
+    const char *entity, const char *note)
+{
+    /* The id is an xs:ID (RFC 3863 schema), which may not start with a
+     * digit; strict servers refuse one that does. */
+    buf_puts(b, " <tuple id=\"presgw-t\">\n  <status>");
+    if (row->or_basic != NULL)
+        buf_printf(b, "<basic>%s</basic>", row->or_basic);
+    buf_puts(b, "</status>\n");
+    /* Jitsi ignores a tuple without a contact. */
+    if (entity[0] != '\0') {
+        buf_puts(b, "  <contact>");
+        buf_put_xml(b, entity);
+        buf_puts(b, "</contact>\n");
+    }
+    buf_puts(b, "  <note>");
+    buf_put_xml(b, note);
+    buf_puts(b, "</note>\n </tuple>\n");
+}
+
+/* The person keeps the default note even when the tuple shows the
+ * caller's, so the status survives a free-text note. */
+static void
+pidf_put_person(struct buf *b, const struct pidf_out_row *row)
+{
+    buf_puts(b, " <dm:person id=\"presgw-p\">\n");
+    if (row->or_activity != NULL)
+        buf_printf(b, "  <rpid:activities><rpid:%s/></rpid:activities>\n",
+            row->or_activity);
+    buf_printf(b, "  <dm:note>%s</dm:note>\n </dm:person>\n",
+        row->or_note);
+}
+
+char *
+pidf_build(const char *entity, enum pres_status st, const char *note)
+{
+    const struct pidf_out_row *row;
+    char text[PRES_NOTE_MAX];
+    struct buf b;
+
+    if (entity == NULL)
+        entity = "";
+    if (!pidf_entity_ok(entity)) {
+        log_warn("pidf build refused reason=\"bad entity\"");
+        return NULL;
+    }
+    if ((unsigned)st >= PRES_STATUS_COUNT)
+        st = PRES_UNKNOWN;
+    row = &pidf_out_rows[st];
+    text[0] = '\0';
+    if (note != NULL)
+        pidf_clean_note(note, text, sizeof(text));
+    if (text[0] == '\0')
+        xstrlcpy(text, row->or_note, sizeof(text));
+
+    buf_init(&b, PIDF_BUILD_MAX);
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"\n"
+        "    xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\"\n"
+        "    xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\"\n"
+        "    entity=\"");
+    buf_put_xml(&b, entity);
+    buf_puts(&b, "\">\n");
+    pidf_put_tuple(&b, row, entity, text);
+    pidf_put_person(&b, row);
+    buf_puts(&b, "</presence>\n");
+    if (b.b_overflow) {
+        /* Cannot happen with the limits above; guard all the same. */
+        log_error("pidf build overflow entity=%s", entity);
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}

@@ -1,0 +1,6 @@
+# Unit tests, one program per module.
+check_PROGRAMS += tests/unit/test_pidf tests/unit/test_mapping
+TESTS += tests/unit/test_pidf tests/unit/test_mapping
+tests_unit_test_pidf_SOURCES = tests/unit/test_pidf.c tests/unit/testlib.h
+tests_unit_test_mapping_SOURCES = tests/unit/test_mapping.c \
+	tests/unit/testlib.h
