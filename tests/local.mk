@@ -6,3 +6,4 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; \
 	top_builddir='$(abs_top_builddir)'; export top_srcdir top_builddir;
 include tests/unit/local.mk
 include tests/golden/local.mk
+include tests/unit/graph.mk

@@ -70,12 +70,20 @@ log_add_secret(const char *secret)
     if (secret == NULL || strlen(secret) < 4)
         return;
     pthread_mutex_lock(&log_lock);
-    for (i = 0; i < LOG_SECRETS_MAX; i++) {
-        if (log_secrets[i] == NULL) {
-            log_secrets[i] = xstrdup(secret);
+    for (i = 0; i < LOG_SECRETS_MAX; i++)
+        if (log_secrets[i] == NULL || strcmp(log_secrets[i], secret) == 0)
             break;
-        }
+    /* Full: the oldest secret after the first (the client secret, added
+     * first) gives way; it is an access token long expired. */
+    if (i == LOG_SECRETS_MAX) {
+        free(log_secrets[1]);
+        memmove(&log_secrets[1], &log_secrets[2],
+            (LOG_SECRETS_MAX - 2) * sizeof(log_secrets[0]));
+        i = LOG_SECRETS_MAX - 1;
+        log_secrets[i] = NULL;
     }
+    if (log_secrets[i] == NULL)
+        log_secrets[i] = xstrdup(secret);
     pthread_mutex_unlock(&log_lock);
 }
 

@@ -69,6 +69,11 @@ front_reply(struct front *sf, nua_handle_t *nh, int status,
             sip && sip->sip_request ? sip->sip_request->rq_method_name : "?",
             status, phrase,
             sip && sip->sip_from ? sip->sip_from->a_url->url_user : "-");
+    /* nua keeps only the pointer to the phrase and sends the answer from
+     * the loop later, when a phrase built on the caller's stack is gone:
+     * give it a copy that lives as long as the handle. */
+    if (phrase != NULL)
+        phrase = su_strdup(nua_handle_home(nh), phrase);
     ta_start(ta, tag, value);
     nua_respond(nh, status, phrase, NUTAG_WITH_THIS(sf->sf_nua),
         ta_tags(ta));

@@ -109,6 +109,8 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     nua_handle_bind(nh, ss);
     front_reply(sf, nh, SIP_200_OK, sip, TAG_END());
     ss->ss_watcher = pa_watch_add(sf->sf_pa, u, ss, &body);
+    if (body == NULL)
+        body = xstrdup("");
     log_info("subscribe accepted user=%s watcher=%s expires=%ld",
         ss->ss_aor, sip->sip_from->a_url->url_user ?
         sip->sip_from->a_url->url_user : "-", expires);

@@ -106,6 +106,8 @@ pa_user_body(struct pa *pa, struct pa_user *u)
 
     (void)pa;
     body = pidf_build(entity, u->pu_view, NULL);
+    if (body == NULL)
+        log_warn("pa body-failed user=%s", u->pu_aor);
     free(entity);
     return body;
 }
@@ -164,6 +166,8 @@ pa_update_view(struct pa *pa, struct pa_user *u)
     if (u->pu_watchers == NULL || pa->pa_notifier.pn_notify == NULL)
         return;
     body = pa_user_body(pa, u);
+    if (body == NULL)
+        return;
     for (w = u->pu_watchers; w != NULL; w = w->w_next)
         pa->pa_notifier.pn_notify(pa->pa_notifier.pn_arg, w->w_handle,
             body);

@@ -86,14 +86,15 @@ void pa_expire(struct pa *pa);
 
 /*
  * Watchers.  pa_watch_add() registers handle as a watcher of u and
- * returns the body of the first NOTIFY (the caller frees it).
+ * returns the body of the first NOTIFY (the caller frees it; NULL if it
+ * cannot be built).
  * pa_watch_del() forgets it.
  */
 struct pa_watcher *pa_watch_add(struct pa *pa, struct pa_user *u,
     void *handle, char **body);
 void pa_watch_del(struct pa *pa, struct pa_watcher *w);
 
-/* The current PIDF body for u (the caller frees it). */
+/* The current PIDF body for u (the caller frees it), or NULL. */
 char *pa_user_body(struct pa *pa, struct pa_user *u);
 
 /* A presence read from Graph (graph_presence_cb). */

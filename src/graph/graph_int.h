@@ -1,0 +1,303 @@
+/*
+ * graph_int.h: the parts of the Graph client, as they see each other.
+ * Only src/graph/ and its unit tests include this file.
+ *
+ *   graph.c        the client object, the public API, the tenant hold
+ *   graph_http.c   libcurl multi on su_root: one request, one callback
+ *   graph_token.c  the client credentials token and its renewal
+ *   graph_write.c  setPresence and friends, driven by the write queue
+ *   graph_queue.c  the write queue itself, free of any I/O
+ *   graph_poll.c   getPresencesByUserId in chunks
+ *   graph_rate.c   what an answer means and how long to wait
+ *
+ * Everything here runs on the event loop thread.
+ */
+#ifndef PRESGW_GRAPH_INT_H
+#define PRESGW_GRAPH_INT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "core.h"
+#include "graph/graph.h"
+
+/* graph-api.md 1.2: getPresencesByUserId takes at most 650 ids. */
+#define GRAPH_CHUNK_IDS         650
+
+/* The largest answer we read; 650 presences take about 400 kB. */
+#define GRAPH_RESP_MAX          (4 * 1024 * 1024)
+
+/* Requests in flight at once, for writes and for one poll. */
+#define GRAPH_WRITES_MAX        16
+#define GRAPH_POLLS_MAX         4
+
+/* A poll chunk is tried this often before the poll goes on without it. */
+#define GRAPH_POLL_TRIES        4
+
+/* graph-api.md 1.3: setPresence takes PT5M..PT4H. */
+#define GRAPH_SESSION_MIN       300
+#define GRAPH_SESSION_MAX       14400
+
+/* Backoff without Retry-After: 1 s, doubling, at most 60 s. */
+#define GRAPH_BACKOFF_FIRST_MS  1000
+#define GRAPH_BACKOFF_MAX_MS    60000
+
+/* A Retry-After longer than this is taken as this. */
+#define GRAPH_RETRY_AFTER_MAX   3600
+
+/* The client: one per tenant and application. */
+struct graph {
+    su_root_t                *g_root;
+    struct graph_conf         g_conf;       /* strings owned */
+    graph_presence_cb        *g_cb;
+    void                     *g_cb_arg;
+    struct graph_http        *g_http;
+    struct graph_token       *g_token;
+    struct graph_writer      *g_writer;
+    struct graph_poller      *g_poller;
+    int64_t                   g_hold_until; /* ms; a 429 holds the tenant */
+    su_timer_t               *g_hold_timer;
+    uint32_t                  g_rnd;        /* jitter state */
+};
+
+/*
+ * graph.c: shared by the parts.
+ */
+
+/* Holds every Graph request of the tenant until until_ms (clock_now_ms
+ * time): Graph throttles per application and tenant, so one 429 speaks for
+ * all.  A later hold extends an earlier one. */
+void graph_hold(struct graph *g, int64_t until_ms);
+
+/* Nonzero while a hold is in force at now_ms. */
+int graph_held(const struct graph *g, int64_t now_ms);
+
+/* Lets writes and polls go on: called when a token arrives or a hold
+ * ends. */
+void graph_kick(struct graph *g);
+
+/* A pseudo-random number for jitter. */
+uint32_t graph_random(struct graph *g);
+
+/* Formats a delay for logs: "2s", "1.750s". */
+const char *graph_fmt_delay(char *out, size_t len, int64_t ms);
+
+/*
+ * graph_http.c: HTTP requests through libcurl's multi socket interface,
+ * with its sockets and timer on the su_root.
+ */
+struct graph_http;
+struct graph_req;
+
+/* One answer, valid during the completion callback only. */
+struct graph_resp {
+    long         rs_status;      /* HTTP status; 0 when no answer came */
+    const char  *rs_error;       /* why no answer came, or "" */
+    const char  *rs_body;        /* never NULL; terminated */
+    size_t       rs_len;
+    const char  *rs_retry_after; /* the Retry-After header, or NULL */
+    int64_t      rs_ms;          /* how long the request took */
+};
+
+typedef void graph_http_cb(void *arg, const struct graph_resp *rs);
+
+/* Creates the HTTP layer on root; NULL when libcurl cannot start. */
+struct graph_http *graph_http_create(su_root_t *root);
+
+/* Cancels every request without calling its callback, and frees.
+ * Accepts NULL.  Not from a completion callback. */
+void graph_http_destroy(struct graph_http *h);
+
+/*
+ * Starts a request.  method is "GET" or "POST"; body (may be NULL) and
+ * ctype are copied; bearer, when not NULL, becomes the Authorization
+ * header.  timeout is in seconds.  cb is called once, from the event
+ * loop, when the request ends; the request is freed after cb returns.
+ * Returns NULL (and never calls cb) when the request cannot start.
+ */
+struct graph_req *graph_http_request(struct graph_http *h,
+    const char *method, const char *url, const char *ctype,
+    const char *body, const char *bearer, long timeout,
+    graph_http_cb *cb, void *arg);
+
+/* Cancels a request before it ends; cb is not called.  Accepts NULL. */
+void graph_http_cancel(struct graph_req *r);
+
+/* Appends s to b, percent-encoding all but RFC 3986 unreserved bytes. */
+void graph_http_escape(struct buf *b, const char *s);
+
+/* Copies a word a remote peer sent into out for a log line, keeping only
+ * letters, digits and "-._" so the peer cannot forge log fields. */
+void graph_http_log_copy(char *out, const char *s, size_t outlen);
+
+/* Copies Graph's error code ({"error":{"code":...}}) from an answer body
+ * into out, or "-" when there is none. */
+void graph_http_error_code(const char *body, size_t len, char *out,
+    size_t outlen);
+
+/*
+ * graph_token.c: the application token (client credentials grant).
+ */
+struct graph_token;
+
+struct graph_token *graph_token_create(struct graph *g);
+void graph_token_free(struct graph_token *t);
+
+/* The token to send, or NULL while one is being fetched (or while a
+ * failed fetch backs off); graph_kick() follows when one arrives. */
+const char *graph_token_get(struct graph *g);
+
+/* A number that changes with each new token, for graph_token_drop(). */
+unsigned graph_token_gen(const struct graph *g);
+
+/* Graph said 401 to a request sent with token gen: forget that token. */
+void graph_token_drop(struct graph *g, unsigned gen);
+
+/* Forgets the token and any backoff (new credentials). */
+void graph_token_reset(struct graph *g);
+
+/* After a reload: with new credentials, forgets the token; else names it
+ * to the log layer again, in case the reload cleared its secrets. */
+void graph_token_reconfigure(struct graph *g, int creds_changed);
+
+/*
+ * graph_rate.c: how to take an answer, and how long to wait before the
+ * next try.  Pure functions; unit-tested.
+ */
+enum graph_result {
+    GRAPH_OK = 0,       /* done */
+    GRAPH_RETRY,        /* try again later: throttled, Graph or network */
+    GRAPH_REAUTH,       /* the token was refused: renew it, try again */
+    GRAPH_GONE,         /* no such user, or no such session */
+    GRAPH_FAILED        /* Graph refused the request; trying again won't
+                           help */
+};
+
+/* Maps an HTTP status (0: no answer) to what the caller does next. */
+enum graph_result graph_rate_classify(long status);
+
+const char *graph_rate_result_name(enum graph_result r);
+
+/* Parses Retry-After (RFC 9110 section 10.2.3: delta-seconds or an
+ * HTTP-date) into seconds from now, at least 0; -1 when value is NULL or
+ * not valid. */
+long graph_rate_retry_after(const char *value, time_t now);
+
+/* The backoff before the next try after failures (>= 1) failed tries:
+ * 1 s, 2 s, 4 s ... at most 60 s, less up to a fifth picked by rnd. */
+int64_t graph_rate_backoff_ms(unsigned failures, uint32_t rnd);
+
+/* The wait after a failed try: Retry-After when valid (at most
+ * GRAPH_RETRY_AFTER_MAX), else the backoff. */
+int64_t graph_rate_delay_ms(const char *retry_after, unsigned failures,
+    time_t now, uint32_t rnd);
+
+/*
+ * graph_queue.c: writes waiting for Graph, per user.  Pure data; no I/O.
+ *
+ * Each user has at most one write in flight and one pending write per
+ * mechanism.  A newer intent replaces the pending one of its mechanism;
+ * the order per user is that in which each mechanism was first queued.
+ * Users take turns in the order they became ready.
+ */
+enum graph_mech {
+    GRAPH_MECH_SESSION = 0,     /* setPresence / clearPresence */
+    GRAPH_MECH_PREF,            /* setUserPreferredPresence / clear... */
+    GRAPH_MECH_COUNT
+};
+
+#define GRAPH_INTENT_REFRESH    0x01u   /* resent to keep a call shown */
+#define GRAPH_INTENT_REAUTHED   0x02u   /* already retried after a 401 */
+
+struct graph_intent {
+    enum graph_mech  gi_mech;
+    int              gi_value;      /* enum pres_session or pres_pref */
+    unsigned         gi_failures;   /* failed tries, for the backoff */
+    unsigned         gi_flags;      /* GRAPH_INTENT_* */
+};
+
+enum graph_queue_put {
+    GRAPH_QUEUE_ADDED,          /* queued */
+    GRAPH_QUEUE_REPLACED,       /* replaced a pending intent */
+    GRAPH_QUEUE_IN_FLIGHT,      /* the same intent is being sent */
+    GRAPH_QUEUE_FULL            /* refused: max users have writes */
+};
+
+struct graph_queue;
+
+/* max: users with writes queued or in flight at most; 0: no bound. */
+struct graph_queue *graph_queue_create(size_t max);
+void graph_queue_free(struct graph_queue *q);
+void graph_queue_set_max(struct graph_queue *q, size_t max);
+
+/* Queues it for user id (copied).  When the write in flight for id
+ * already says the same, nothing is queued and an older pending intent of
+ * that mechanism is dropped too (GRAPH_QUEUE_IN_FLIGHT). */
+enum graph_queue_put graph_queue_put(struct graph_queue *q, const char *id,
+    const struct graph_intent *it);
+
+/* Nonzero when graph_queue_next() would return a write at now. */
+int graph_queue_ready(struct graph_queue *q, int64_t now);
+
+/* Takes the next write to send and marks its user busy.  Returns the user
+ * id (owned by the queue; valid until graph_queue_done() or
+ * graph_queue_retry() for that user) or NULL. */
+const char *graph_queue_next(struct graph_queue *q, int64_t now,
+    struct graph_intent *out);
+
+/* The write in flight for id has ended, sent or given up.  For a session
+ * write, refresh_at >= 0 asks graph_queue_refresh() to queue it again at
+ * that time; -1 stops that. */
+void graph_queue_done(struct graph_queue *q, const char *id,
+    int64_t refresh_at);
+
+/* The write in flight for id is to be tried again, it (with its failure
+ * count) not before not_before.  A newer pending intent of the same
+ * mechanism wins over it.  The user waits until then. */
+void graph_queue_retry(struct graph_queue *q, const char *id,
+    const struct graph_intent *it, int64_t not_before);
+
+/* Queues a refresh for every user whose refresh time has come and who has
+ * no session write of its own coming.  One refused for a full queue is
+ * tried again at retry_at.  Returns how many were queued. */
+size_t graph_queue_refresh(struct graph_queue *q, int64_t now,
+    int64_t retry_at);
+
+/* The earliest time a delayed user or a refresh falls due; -1: none. */
+int64_t graph_queue_next_due(const struct graph_queue *q);
+
+/* Writes queued or in flight. */
+size_t graph_queue_pending(const struct graph_queue *q);
+
+/* Users with writes queued or in flight. */
+size_t graph_queue_users(const struct graph_queue *q);
+
+/*
+ * graph_write.c: sends what the queue hands out.
+ */
+struct graph_writer;
+
+struct graph_writer *graph_write_create(struct graph *g);
+void graph_write_free(struct graph_writer *w);
+void graph_write_queue(struct graph *g, const char *id,
+    enum graph_mech mech, int value);
+void graph_write_kick(struct graph *g);
+void graph_write_reconfigure(struct graph *g);
+size_t graph_write_pending(const struct graph *g);
+
+/* Formats an ISO 8601 duration ("PT5M", "P1DT2H") for secs > 0. */
+void graph_write_duration(char *out, size_t len, long secs);
+
+/*
+ * graph_poll.c: reads the watched users' presence.
+ */
+struct graph_poller;
+
+struct graph_poller *graph_poll_create(struct graph *g);
+void graph_poll_free(struct graph_poller *p);
+void graph_poll_watch(struct graph *g, const char *const *ids, size_t n);
+void graph_poll_start(struct graph *g);
+void graph_poll_kick(struct graph *g);
+void graph_poll_reconfigure(struct graph *g);
+
+#endif

@@ -1,0 +1,512 @@
+/*
+ * graph_write.c: sends the presence writes the queue hands out, and acts
+ * on Graph's answers.
+ *
+ * The write endpoints and the pairs they accept are in graph-api.md 1.3
+ * to 1.5.  An answer is classified by graph_rate_classify(): a success
+ * ends the write; a 429, a 5xx or a network error puts it back in the
+ * queue for later (a 429 holds the whole tenant); a 401 renews the token
+ * and tries once more; anything else is logged and dropped.
+ *
+ * While the last session written for a user is a call, the queue brings
+ * the same setPresence back every call_refresh seconds, so the session
+ * does not expire under a long call.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <cJSON.h>
+
+struct graph_writer;
+#define SU_WAKEUP_ARG_T void
+#define SU_TIMER_ARG_T  struct graph_writer
+#include "graph/graph_int.h"
+
+/* A refresh refused by a full queue is tried again this much later. */
+#define GRAPH_REFRESH_RETRY_MS  5000
+
+/* One write as Graph takes it. */
+struct graph_op {
+    const char *op_action;          /* URL action; op= in logs */
+    const char *op_state;           /* state= in logs */
+    const char *op_availability;    /* NULL for the clear calls */
+    const char *op_activity;
+};
+
+/* setPresence and clearPresence, per session state: the pairs
+ * setPresence accepts (graph-api.md 1.3). */
+static const struct graph_op graph_session_ops[] = {
+    [PRES_SESS_CLEAR] =      /* remove our app session */
+        { "clearPresence", "clear", NULL, NULL },
+    [PRES_SESS_AVAILABLE] =  /* idle phone */
+        { "setPresence", "available", "Available", "Available" },
+    [PRES_SESS_IN_CALL] =    /* a call */
+        { "setPresence", "in-call", "Busy", "InACall" },
+    [PRES_SESS_CONFERENCE] = /* a conference call */
+        { "setPresence", "conference", "Busy", "InAConferenceCall" },
+    [PRES_SESS_AWAY] =       /* the phone says away */
+        { "setPresence", "away", "Away", "Away" },
+};
+
+/* setUserPreferredPresence and its clear call, per preferred state: the
+ * pairs it accepts (graph-api.md 1.5). */
+static const struct graph_op graph_pref_ops[] = {
+    [PRES_PREF_CLEAR] =      /* DND key off, back from away */
+        { "clearUserPreferredPresence", "clear", NULL, NULL },
+    [PRES_PREF_DND] =        /* DND key on */
+        { "setUserPreferredPresence", "dnd", "DoNotDisturb",
+          "DoNotDisturb" },
+    [PRES_PREF_AWAY] =       /* away, when preferred presence says it */
+        { "setUserPreferredPresence", "away", "Away", "Away" },
+};
+
+/* A write on the wire. */
+struct graph_wreq {
+    struct graph               *wr_g;
+    char                       *wr_user;
+    struct graph_intent         wr_it;
+    unsigned                    wr_gen;     /* token it was sent with */
+    struct graph_req           *wr_req;
+    LIST_ENTRY(graph_wreq)      wr_link;
+};
+
+struct graph_writer {
+    struct graph               *w_g;
+    struct graph_queue         *w_queue;
+    su_timer_t                 *w_timer;    /* delayed users, refreshes */
+    LIST_HEAD(, graph_wreq)     w_reqs;
+    unsigned                    w_inflight;
+    size_t                      w_queue_max;
+    size_t                      w_refused;  /* since the queue filled */
+};
+
+static const struct graph_op *
+graph_write_op(enum graph_mech mech, int value)
+{
+    if (mech == GRAPH_MECH_SESSION && value >= 0 &&
+        (size_t)value < sizeof(graph_session_ops) /
+        sizeof(graph_session_ops[0]))
+        return &graph_session_ops[value];
+    if (mech == GRAPH_MECH_PREF && value >= 0 &&
+        (size_t)value < sizeof(graph_pref_ops) / sizeof(graph_pref_ops[0]))
+        return &graph_pref_ops[value];
+    return NULL;
+}
+
+struct graph_writer *
+graph_write_create(struct graph *g)
+{
+    struct graph_writer *w = xcalloc(1, sizeof(*w));
+
+    w->w_g = g;
+    LIST_INIT(&w->w_reqs);
+    w->w_timer = su_timer_create(su_root_task(g->g_root), 0);
+    if (w->w_timer == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->w_queue_max = g->g_conf.gc_queue_max > 0 ?
+        (size_t)g->g_conf.gc_queue_max : 0;
+    w->w_queue = graph_queue_create(w->w_queue_max);
+    return w;
+}
+
+static void
+graph_write_wreq_free(struct graph_wreq *wr)
+{
+    free(wr->wr_user);
+    free(wr);
+}
+
+void
+graph_write_free(struct graph_writer *w)
+{
+    struct graph_wreq *wr;
+
+    if (w == NULL)
+        return;
+    while (!LIST_EMPTY(&w->w_reqs)) {
+        wr = LIST_FIRST(&w->w_reqs);
+        LIST_REMOVE(wr, wr_link);
+        graph_http_cancel(wr->wr_req);
+        graph_write_wreq_free(wr);
+    }
+    graph_queue_free(w->w_queue);
+    su_timer_destroy(w->w_timer);
+    free(w);
+}
+
+void
+graph_write_reconfigure(struct graph *g)
+{
+    struct graph_writer *w = g->g_writer;
+
+    w->w_queue_max = g->g_conf.gc_queue_max > 0 ?
+        (size_t)g->g_conf.gc_queue_max : 0;
+    graph_queue_set_max(w->w_queue, w->w_queue_max);
+}
+
+size_t
+graph_write_pending(const struct graph *g)
+{
+    return graph_queue_pending(g->g_writer->w_queue);
+}
+
+void
+graph_write_duration(char *out, size_t len, long secs)
+{
+    char d[24] = "", h[8] = "", m[8] = "", s[8] = "";
+
+    if (secs <= 0) {
+        snprintf(out, len, "PT0S");
+        return;
+    }
+    if (secs >= 86400)
+        snprintf(d, sizeof(d), "%ldD", secs / 86400);
+    if (secs / 3600 % 24 != 0)
+        snprintf(h, sizeof(h), "%ldH", secs / 3600 % 24);
+    if (secs / 60 % 60 != 0)
+        snprintf(m, sizeof(m), "%ldM", secs / 60 % 60);
+    if (secs % 60 != 0)
+        snprintf(s, sizeof(s), "%ldS", secs % 60);
+    snprintf(out, len, "P%s%s%s%s%s", d, secs % 86400 != 0 ? "T" : "", h, m,
+        s);
+}
+
+/* The expirationDuration to send, in seconds; 0: none. */
+static long
+graph_write_expiry(const struct graph *g, enum graph_mech mech)
+{
+    long secs;
+
+    if (mech == GRAPH_MECH_PREF)
+        return g->g_conf.gc_dnd_expiry > 0 ? g->g_conf.gc_dnd_expiry : 0;
+    secs = g->g_conf.gc_session_expiry;
+    if (secs < GRAPH_SESSION_MIN)
+        secs = GRAPH_SESSION_MIN;
+    if (secs > GRAPH_SESSION_MAX)
+        secs = GRAPH_SESSION_MAX;
+    return secs;
+}
+
+/* The JSON body of a write; the caller frees it with cJSON_free(). */
+static char *
+graph_write_body(const struct graph *g, const struct graph_intent *it,
+    const struct graph_op *op)
+{
+    cJSON *o = cJSON_CreateObject();
+    char dur[48];
+    char *text = NULL;
+    long secs;
+    int ok = o != NULL;
+
+    /* Graph's docs: "Provide the ID of the application as sessionId". */
+    if (ok && it->gi_mech == GRAPH_MECH_SESSION)
+        ok = cJSON_AddStringToObject(o, "sessionId",
+            g->g_conf.gc_client_id) != NULL;
+    if (ok && op->op_availability != NULL) {
+        ok = cJSON_AddStringToObject(o, "availability",
+            op->op_availability) != NULL &&
+            cJSON_AddStringToObject(o, "activity", op->op_activity) != NULL;
+        secs = graph_write_expiry(g, it->gi_mech);
+        if (ok && secs > 0) {
+            graph_write_duration(dur, sizeof(dur), secs);
+            ok = cJSON_AddStringToObject(o, "expirationDuration", dur) !=
+                NULL;
+        }
+    }
+    if (ok)
+        text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+/* {graph_url}/users/{id}/presence/{action} */
+static char *
+graph_write_url(const struct graph *g, const char *id, const char *action)
+{
+    struct buf b;
+
+    buf_init(&b, 4096);
+    buf_printf(&b, "%s/users/", g->g_conf.gc_graph_url);
+    graph_http_escape(&b, id);
+    buf_printf(&b, "/presence/%s", action);
+    if (b.b_overflow) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+static void graph_write_done(void *arg, const struct graph_resp *rs);
+static void graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs);
+
+static void
+graph_write_send(struct graph_writer *w, const char *id,
+    const struct graph_intent *it, const char *tok)
+{
+    struct graph *g = w->w_g;
+    const struct graph_op *op = graph_write_op(it->gi_mech, it->gi_value);
+    struct graph_wreq *wr = xcalloc(1, sizeof(*wr));
+    char *url, *body;
+
+    wr->wr_g = g;
+    wr->wr_user = xstrdup(id);
+    wr->wr_it = *it;
+    wr->wr_gen = graph_token_gen(g);
+    url = graph_write_url(g, id, op->op_action);
+    body = graph_write_body(g, it, op);
+    if (url != NULL && body != NULL) {
+        log_info("graph write user=%s op=%s state=%s%s", id, op->op_action,
+            op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
+            " refresh=yes" : "");
+        wr->wr_req = graph_http_request(g->g_http, "POST", url,
+            "application/json", body, tok, g->g_conf.gc_timeout,
+            graph_write_done, wr);
+    }
+    free(url);
+    cJSON_free(body);
+
+    if (wr->wr_req == NULL) {
+        graph_write_retry(w, wr, NULL);
+        graph_write_wreq_free(wr);
+        return;
+    }
+    LIST_INSERT_HEAD(&w->w_reqs, wr, wr_link);
+    w->w_inflight++;
+}
+
+static void
+graph_write_ok(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
+{
+    const struct graph_conf *c = &w->w_g->g_conf;
+    const struct graph_op *op;
+    int64_t refresh_at = -1;
+
+    op = graph_write_op(wr->wr_it.gi_mech, wr->wr_it.gi_value);
+    log_info("graph write-done user=%s op=%s status=%ld ms=%lld%s",
+        wr->wr_user, op->op_action, rs->rs_status, (long long)rs->rs_ms,
+        rs->rs_status == 404 ? " note=no-session" : "");
+    if (wr->wr_it.gi_mech == GRAPH_MECH_SESSION && c->gc_call_refresh > 0 &&
+        (wr->wr_it.gi_value == PRES_SESS_IN_CALL ||
+        wr->wr_it.gi_value == PRES_SESS_CONFERENCE))
+        refresh_at = clock_now_ms() + (int64_t)c->gc_call_refresh * 1000;
+    graph_queue_done(w->w_queue, wr->wr_user, refresh_at);
+}
+
+/* Graph refused the write for good: log its error code and drop it. */
+static void
+graph_write_fail(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
+{
+    const struct graph_op *op;
+    char code[64];
+
+    op = graph_write_op(wr->wr_it.gi_mech, wr->wr_it.gi_value);
+    graph_http_error_code(rs->rs_body, rs->rs_len, code, sizeof(code));
+    log_warn("graph write-failed user=%s op=%s state=%s status=%ld code=%s",
+        wr->wr_user, op->op_action, op->op_state, rs->rs_status, code);
+    graph_queue_done(w->w_queue, wr->wr_user, -1);
+}
+
+/* Puts the write back in the queue to go again after Retry-After or the
+ * backoff; rs is NULL when the request could not even start. */
+static void
+graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
+{
+    struct graph *g = w->w_g;
+    const struct graph_op *op;
+    struct graph_intent it = wr->wr_it;
+    int64_t delay, until;
+    char after[32];
+
+    op = graph_write_op(it.gi_mech, it.gi_value);
+    it.gi_failures++;
+    delay = graph_rate_delay_ms(rs != NULL ? rs->rs_retry_after : NULL,
+        it.gi_failures, clock_now(), graph_random(g));
+    until = clock_now_ms() + delay;
+    graph_fmt_delay(after, sizeof(after), delay);
+
+    if (rs != NULL && rs->rs_status == 429) {
+        graph_hold(g, until);
+        log_info("graph retry user=%s op=%s status=429 after=%s tries=%u",
+            wr->wr_user, op->op_action, after, it.gi_failures);
+    } else if (rs != NULL && rs->rs_status != 0) {
+        log_warn("graph retry user=%s op=%s status=%ld after=%s tries=%u",
+            wr->wr_user, op->op_action, rs->rs_status, after,
+            it.gi_failures);
+    } else {
+        log_warn("graph retry user=%s op=%s status=0 reason=\"%s\" "
+            "after=%s tries=%u", wr->wr_user, op->op_action,
+            rs != NULL ? rs->rs_error : "not started", after,
+            it.gi_failures);
+    }
+    graph_queue_retry(w->w_queue, wr->wr_user, &it, until);
+}
+
+/* A 401: the token expired or was revoked.  Renew it and try once more. */
+static void
+graph_write_reauth(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
+{
+    const struct graph_op *op;
+    struct graph_intent it = wr->wr_it;
+
+    if (it.gi_flags & GRAPH_INTENT_REAUTHED) {
+        graph_write_fail(w, wr, rs);
+        return;
+    }
+    op = graph_write_op(it.gi_mech, it.gi_value);
+    log_info("graph retry user=%s op=%s status=401 after=token",
+        wr->wr_user, op->op_action);
+    it.gi_flags |= GRAPH_INTENT_REAUTHED;
+    graph_token_drop(w->w_g, wr->wr_gen);
+    graph_queue_retry(w->w_queue, wr->wr_user, &it, 0);
+}
+
+static void
+graph_write_done(void *arg, const struct graph_resp *rs)
+{
+    struct graph_wreq *wr = arg;
+    struct graph *g = wr->wr_g;
+    struct graph_writer *w = g->g_writer;
+    enum graph_result res = graph_rate_classify(rs->rs_status);
+
+    LIST_REMOVE(wr, wr_link);
+    w->w_inflight--;
+
+    /* graph-api.md 1.4: clearPresence says 404 when no session is left,
+     * which is what it was asked for. */
+    if (res == GRAPH_GONE)
+        res = wr->wr_it.gi_mech == GRAPH_MECH_SESSION &&
+            wr->wr_it.gi_value == PRES_SESS_CLEAR ? GRAPH_OK : GRAPH_FAILED;
+
+    switch (res) {
+    case GRAPH_OK:
+        graph_write_ok(w, wr, rs);
+        break;
+    case GRAPH_RETRY:
+        graph_write_retry(w, wr, rs);
+        break;
+    case GRAPH_REAUTH:
+        graph_write_reauth(w, wr, rs);
+        break;
+    default:
+        graph_write_fail(w, wr, rs);
+        break;
+    }
+    graph_write_wreq_free(wr);
+    graph_write_kick(g);
+}
+
+static void
+graph_write_timer(su_root_magic_t *magic, su_timer_t *t,
+    struct graph_writer *w)
+{
+    (void)magic;
+    (void)t;
+    graph_write_kick(w->w_g);
+}
+
+/* Wakes us when the next delayed user or refresh falls due.  A hold, a
+ * missing token and a full pipe each wake us by their own end. */
+static void
+graph_write_arm(struct graph_writer *w, int64_t now)
+{
+    int64_t due = graph_queue_next_due(w->w_queue);
+
+    su_timer_reset(w->w_timer);
+    if (due < 0)
+        return;
+    due -= now;
+    if (due < 1)
+        due = 1;
+    if (due > 86400000)
+        due = 86400000;
+    if (su_timer_set_interval(w->w_timer, graph_write_timer, w,
+        (su_duration_t)due) < 0)
+        log_error("graph timer-failed what=write");
+}
+
+void
+graph_write_kick(struct graph *g)
+{
+    struct graph_writer *w = g->g_writer;
+    int64_t now = clock_now_ms();
+    struct graph_intent it;
+    const char *id, *tok;
+
+    graph_queue_refresh(w->w_queue, now, now + GRAPH_REFRESH_RETRY_MS);
+    while (graph_queue_ready(w->w_queue, now)) {
+        if (w->w_inflight >= GRAPH_WRITES_MAX || graph_held(g, now))
+            break;
+        tok = graph_token_get(g);
+        if (tok == NULL)
+            break;
+        id = graph_queue_next(w->w_queue, now, &it);
+        graph_write_send(w, id, &it, tok);
+    }
+    graph_write_arm(w, now);
+}
+
+/* The queue is full: the first refusal is a warning, the rest are
+ * counted and summed up when the queue takes writes again. */
+static void
+graph_write_refused(struct graph_writer *w, const char *id,
+    const struct graph_op *op)
+{
+    w->w_refused++;
+    if (w->w_refused == 1)
+        log_warn("graph queue-full user=%s op=%s state=%s max=%zu "
+            "action=refused", id, op->op_action, op->op_state,
+            w->w_queue_max);
+    else
+        log_debug("graph queue-full user=%s op=%s state=%s action=refused",
+            id, op->op_action, op->op_state);
+}
+
+void
+graph_write_queue(struct graph *g, const char *id, enum graph_mech mech,
+    int value)
+{
+    struct graph_writer *w = g->g_writer;
+    const struct graph_op *op = graph_write_op(mech, value);
+    struct graph_intent it;
+
+    if (op == NULL || id == NULL || id[0] == '\0') {
+        log_warn("graph write-refused user=%s reason=bad-state value=%d",
+            id != NULL ? id : "-", value);
+        return;
+    }
+    memset(&it, 0, sizeof(it));
+    it.gi_mech = mech;
+    it.gi_value = value;
+    switch (graph_queue_put(w->w_queue, id, &it)) {
+    case GRAPH_QUEUE_FULL:
+        graph_write_refused(w, id, op);
+        return;
+    case GRAPH_QUEUE_REPLACED:
+        log_debug("graph coalesced user=%s op=%s state=%s", id,
+            op->op_action, op->op_state);
+        break;
+    case GRAPH_QUEUE_IN_FLIGHT:
+        log_debug("graph coalesced user=%s op=%s state=%s reason=in-flight",
+            id, op->op_action, op->op_state);
+        break;
+    case GRAPH_QUEUE_ADDED:
+        break;
+    }
+    if (w->w_refused > 0 && (w->w_queue_max == 0 ||
+        graph_queue_users(w->w_queue) < w->w_queue_max)) {
+        log_info("graph queue-open refused=%zu", w->w_refused);
+        w->w_refused = 0;
+    }
+    graph_write_kick(g);
+}

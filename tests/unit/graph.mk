@@ -1,0 +1,8 @@
+# Unit tests of the Graph client (src/graph): the write queue and the
+# retry rules, without any network.
+check_PROGRAMS += tests/unit/test_graph_queue tests/unit/test_graph_rate
+TESTS += tests/unit/test_graph_queue tests/unit/test_graph_rate
+tests_unit_test_graph_queue_SOURCES = tests/unit/test_graph_queue.c \
+	tests/unit/testlib.h
+tests_unit_test_graph_rate_SOURCES = tests/unit/test_graph_rate.c \
+	tests/unit/testlib.h
