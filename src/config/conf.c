@@ -320,7 +320,11 @@ conf_load(const char *path, char **err)
         buf_printf(&errs, "%s: cannot open: %s\n", path, strerror(errno));
         goto out;
     }
-    pathcopy = xstrdup(path);
+    /* Relative names in the file are relative to the file, whatever the
+     * daemon's working directory later is. */
+    pathcopy = realpath(path, NULL);
+    if (pathcopy == NULL)
+        pathcopy = xstrdup(path);
     dir = dirname(pathcopy);
     while (fgets(line, sizeof(line), fp) != NULL) {
         lineno++;

@@ -96,7 +96,7 @@ daemonize(void)
         return -1;
     if (pid > 0)
         _exit(0);
-    if (setsid() < 0)
+    if (setsid() < 0 || chdir("/") != 0)
         return -1;
     fd = open("/dev/null", O_RDWR);
     if (fd < 0)

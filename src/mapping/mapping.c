@@ -87,8 +87,9 @@ struct map_intent_row {
 };
 
 static const struct map_intent_row map_intent_rows[PRES_STATUS_COUNT] = {
-    /* nothing known: hold nothing in Teams */
-    [PRES_UNKNOWN]    = { MAP_SESS_CLEAR,      MAP_PREF_CLEAR },
+    /* no publication left (removed, expired) or no basic status: a call
+     * that was going on has ended, so the call-ended state */
+    [PRES_UNKNOWN]    = { MAP_SESS_IDLE,       MAP_PREF_CLEAR },
     /* the phone is gone: never claim the user available for it */
     [PRES_OFFLINE]    = { MAP_SESS_CLEAR,      MAP_PREF_CLEAR },
     /* preferred Away, or a session Away, by graph.away_mode */

@@ -92,9 +92,9 @@ struct intent_case {
 
 /* Every status with each of the four option settings. */
 static const struct intent_case intent_cases[] = {
-    { PRES_UNKNOWN,    0, 0, CLEAR,                PRES_PREF_CLEAR },
+    { PRES_UNKNOWN,    0, 0, AVAIL,                PRES_PREF_CLEAR },
     { PRES_UNKNOWN,    1, 0, CLEAR,                PRES_PREF_CLEAR },
-    { PRES_UNKNOWN,    0, 1, CLEAR,                PRES_PREF_CLEAR },
+    { PRES_UNKNOWN,    0, 1, AVAIL,                PRES_PREF_CLEAR },
     { PRES_UNKNOWN,    1, 1, CLEAR,                PRES_PREF_CLEAR },
     { PRES_OFFLINE,    0, 0, CLEAR,                PRES_PREF_CLEAR },
     { PRES_OFFLINE,    1, 0, CLEAR,                PRES_PREF_CLEAR },
