@@ -1,0 +1,353 @@
+/*
+ * test_pa.c: the presence agent: publications and their entity tags,
+ * combining devices, what it asks of Graph, expiry, Teams reads, the
+ * user map reload and the restore from the store.
+ *
+ * The Graph client is the real one, pointed at a closed loopback port:
+ * it queues what the agent asks and sends nothing.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "pa/pa_int.h"
+#include "graph/graph.h"
+#include "store/store.h"
+#include "testlib.h"
+
+#define ALICE_ID "0a-1"
+#define BOB_ID   "0b-2"
+
+static char tmpdir[] = "/tmp/presgw-test-pa-XXXXXX";
+static char dbpath[256], mappath[256];
+static su_root_t *root;
+static struct graph *graph;
+static struct store *store;
+
+struct record {
+    int     notifies;
+    int     terminates;
+    char    last_body[2048];
+    void   *last_handle;
+};
+
+static struct record rec;
+
+static void
+rec_notify(void *arg, void *handle, const char *body)
+{
+    (void)arg;
+    rec.notifies++;
+    rec.last_handle = handle;
+    xstrlcpy(rec.last_body, body, sizeof(rec.last_body));
+}
+
+static void
+rec_terminate(void *arg, void *handle, const char *reason)
+{
+    (void)arg;
+    (void)reason;
+    rec.terminates++;
+    rec.last_handle = handle;
+}
+
+static void
+write_map(const char *text)
+{
+    FILE *fp = fopen(mappath, "w");
+
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static struct pa *
+new_agent(int call_end_clear)
+{
+    struct map_opts mo = { call_end_clear, 0 };
+    struct pa_notifier pn = { rec_notify, rec_terminate, NULL };
+    struct pa *pa = pa_create(store, graph, &mo);
+    char *err = NULL;
+
+    pa_set_notifier(pa, &pn);
+    if (pa_load_users(pa, mappath, "example.com", &err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+    }
+    memset(&rec, 0, sizeof(rec));
+    return pa;
+}
+
+static struct pres_doc
+doc_of(enum pres_basic basic, unsigned acts)
+{
+    struct pres_doc d;
+
+    memset(&d, 0, sizeof(d));
+    d.pd_basic = basic;
+    d.pd_acts = acts;
+    return d;
+}
+
+static void
+publish_in_call_asks_for_a_call_session(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
+
+    CHECK(u != NULL);
+    pa_pub_new(pa, u, &call, 60, etag);
+    CHECK(u->pu_local == PRES_IN_CALL);
+    CHECK(u->pu_sess == PRES_SESS_IN_CALL);
+    CHECK(u->pu_pref == PRES_PREF_CLEAR);
+    CHECK(graph_pending(graph) >= 1);
+
+    /* The call ends with the publication: Available, as configured. */
+    CHECK(pa_pub_update(pa, u, etag, NULL, 60, etag2) == PA_PUB_OK);
+    CHECK(pa_pub_remove(pa, u, etag2) == PA_PUB_OK);
+    CHECK(u->pu_local == PRES_UNKNOWN);
+    CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
+    pa_destroy(pa);
+}
+
+static void
+call_end_clear_clears_the_session(void)
+{
+    struct pa *pa = new_agent(1);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    struct pres_doc idle = doc_of(PRES_BASIC_OPEN, 0);
+    char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
+
+    pa_pub_new(pa, u, &call, 60, etag);
+    CHECK(u->pu_sess == PRES_SESS_IN_CALL);
+    CHECK(pa_pub_update(pa, u, etag, &idle, 60, etag2) == PA_PUB_OK);
+    CHECK(u->pu_sess == PRES_SESS_CLEAR);
+    pa_pub_remove(pa, u, etag2);
+    pa_destroy(pa);
+}
+
+static void
+devices_combine_and_the_call_outranks(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    struct pres_doc idle = doc_of(PRES_BASIC_OPEN, 0);
+    char e1[PA_ETAG_MAX], e2[PA_ETAG_MAX];
+
+    pa_pub_new(pa, u, &idle, 60, e1);
+    CHECK(u->pu_local == PRES_AVAILABLE);
+    CHECK(u->pu_sess == PRES_SESS_CLEAR);   /* idle to idle: no write */
+    pa_pub_new(pa, u, &call, 60, e2);
+    CHECK(strcmp(e1, e2) != 0);
+    CHECK(u->pu_local == PRES_IN_CALL);
+    pa_pub_remove(pa, u, e2);
+    CHECK(u->pu_local == PRES_AVAILABLE);
+    CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
+    pa_pub_remove(pa, u, e1);
+    pa_destroy(pa);
+}
+
+static void
+dnd_publication_asks_for_preferred_dnd(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc dnd = doc_of(PRES_BASIC_OPEN, PRES_ACT_DND);
+    char etag[PA_ETAG_MAX];
+
+    pa_pub_new(pa, u, &dnd, 60, etag);
+    CHECK(u->pu_pref == PRES_PREF_DND);
+    pa_pub_remove(pa, u, etag);
+    CHECK(u->pu_pref == PRES_PREF_CLEAR);
+    pa_destroy(pa);
+}
+
+static void
+entity_tags_are_new_each_time_and_old_ones_fail(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *a = pa_user_find(pa, "alice@example.com");
+    struct pa_user *b = pa_user_find(pa, "bob@example.com");
+    struct pres_doc idle = doc_of(PRES_BASIC_OPEN, 0);
+    char e1[PA_ETAG_MAX], e2[PA_ETAG_MAX], e3[PA_ETAG_MAX];
+
+    pa_pub_new(pa, a, &idle, 60, e1);
+    CHECK(pa_pub_update(pa, a, e1, NULL, 60, e2) == PA_PUB_OK);
+    CHECK(strcmp(e1, e2) != 0);
+    CHECK(pa_pub_update(pa, a, e1, NULL, 60, e3) == PA_PUB_NO_ETAG);
+    CHECK(pa_pub_update(pa, a, "no-such-tag", NULL, 60, e3) ==
+        PA_PUB_NO_ETAG);
+    /* A tag belongs to its user: bob cannot touch alice's publication. */
+    CHECK(pa_pub_remove(pa, b, e2) == PA_PUB_NO_ETAG);
+    CHECK(pa_pub_remove(pa, a, e2) == PA_PUB_OK);
+    CHECK(pa_pub_remove(pa, a, e2) == PA_PUB_NO_ETAG);
+    pa_destroy(pa);
+}
+
+static void
+expired_publication_ends_and_watchers_hear(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    struct pa_watcher *w;
+    char etag[PA_ETAG_MAX], *body = NULL;
+    int handle;
+
+    pa_pub_new(pa, u, &call, 30, etag);
+    w = pa_watch_add(pa, u, &handle, &body);
+    CHECK(body != NULL && strstr(body, "on-the-phone") != NULL);
+    free(body);
+    clock_advance(29);
+    pa_expire(pa);
+    CHECK(rec.notifies == 0);
+    clock_advance(2);
+    pa_expire(pa);
+    CHECK(u->pu_pubs == NULL);
+    CHECK(rec.notifies == 1);
+    CHECK(rec.last_handle == &handle);
+    CHECK(strstr(rec.last_body, "on-the-phone") == NULL);
+    CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
+    pa_watch_del(pa, w);
+    pa_destroy(pa);
+}
+
+static void
+teams_change_notifies_in_sequence_order(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "bob@example.com");
+    struct pa_watcher *w;
+    char *body = NULL;
+    int handle;
+
+    w = pa_watch_add(pa, u, &handle, &body);
+    free(body);
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0005");
+    CHECK(rec.notifies == 1);
+    CHECK(strstr(rec.last_body, "Do not disturb") != NULL);
+    /* The same version again, and an older one, change nothing. */
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0005");
+    pa_teams_presence(pa, BOB_ID, "Available", "Available", "A0004");
+    CHECK(rec.notifies == 1);
+    CHECK(u->pu_teams == PRES_DND);
+    pa_teams_presence(pa, BOB_ID, "Busy", "InACall", "A0006");
+    CHECK(rec.notifies == 2);
+    CHECK(strstr(rec.last_body, "on-the-phone") != NULL);
+    /* Teams reads never become Graph writes. */
+    CHECK(u->pu_sess == PRES_SESS_CLEAR && u->pu_pref == PRES_PREF_CLEAR);
+    pa_teams_presence(pa, "no-such-user", "Busy", "InACall", "A0007");
+    pa_watch_del(pa, w);
+    pa_destroy(pa);
+}
+
+static void
+reload_keeps_staying_users_and_ends_leavers(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *a = pa_user_find(pa, "alice@example.com");
+    struct pa_user *b = pa_user_find(pa, "bob@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    char etag[PA_ETAG_MAX], *body = NULL, *err = NULL;
+    int handle;
+
+    pa_pub_new(pa, a, &call, 60, etag);
+    pa_watch_add(pa, b, &handle, &body);
+    free(body);
+    write_map("sip:alice@example.com, " ALICE_ID "\n");
+    CHECK(pa_load_users(pa, mappath, "example.com", &err) == 0);
+    CHECK(pa_user_find(pa, "bob@example.com") == NULL);
+    CHECK(rec.terminates == 1 && rec.last_handle == &handle);
+    CHECK(pa_user_find(pa, "alice@example.com") == a);
+    CHECK(a->pu_local == PRES_IN_CALL);
+
+    /* A broken map is refused and the running one stays. */
+    write_map("sip:alice@example.com, bad id\n");
+    CHECK(pa_load_users(pa, mappath, "example.com", &err) == -1);
+    CHECK(err != NULL);
+    free(err);
+    CHECK(pa_user_find(pa, "alice@example.com") == a);
+    pa_pub_remove(pa, a, etag);
+    pa_destroy(pa);
+    write_map("sip:alice@example.com, " ALICE_ID "\n"
+        "sip:bob@example.com, " BOB_ID "\n");
+}
+
+static void
+restart_restores_publications_and_teams_state(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pres_doc call = doc_of(PRES_BASIC_OPEN, PRES_ACT_ON_THE_PHONE);
+    char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
+
+    pa_pub_new(pa, u, &call, 600, etag);
+    pa_teams_presence(pa, BOB_ID, "Away", "Away", "A0100");
+    pa_destroy(pa);
+
+    pa = new_agent(0);
+    pa_restore(pa);
+    u = pa_user_find(pa, "alice@example.com");
+    CHECK(u->pu_local == PRES_IN_CALL);
+    CHECK(u->pu_sess == PRES_SESS_IN_CALL);
+    CHECK(pa_user_find(pa, "bob@example.com")->pu_teams == PRES_AWAY);
+    /* The publication keeps its entity tag across the restart. */
+    CHECK(pa_pub_update(pa, u, etag, NULL, 600, etag2) == PA_PUB_OK);
+    pa_pub_remove(pa, u, etag2);
+    pa_destroy(pa);
+}
+
+static int
+setup(void)
+{
+    struct graph_conf gc = {
+        "http://127.0.0.1:1", "http://127.0.0.1:1/v1.0",
+        "https://graph.microsoft.com/.default", "tenant", "client",
+        "secret-for-tests", 3600, 240, 0, 0, 5, 1000
+    };
+    char *err = NULL;
+
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    snprintf(dbpath, sizeof(dbpath), "%s/pa.db", tmpdir);
+    snprintf(mappath, sizeof(mappath), "%s/users.csv", tmpdir);
+    write_map("sip:alice@example.com, " ALICE_ID "\n"
+        "sip:bob@example.com, " BOB_ID "\n");
+    su_init();
+    root = su_root_create(NULL);
+    graph = graph_create(root, &gc, pa_teams_presence, NULL);
+    store = store_open(dbpath, &err);
+    return root && graph && store ? 0 : -1;
+}
+
+int
+main(void)
+{
+    char cmd[128];
+
+    log_init("test", 0, LOG_LVL_ERROR);
+    if (setup() != 0)
+        return 99;
+    TEST_RUN(publish_in_call_asks_for_a_call_session);
+    TEST_RUN(call_end_clear_clears_the_session);
+    TEST_RUN(devices_combine_and_the_call_outranks);
+    TEST_RUN(dnd_publication_asks_for_preferred_dnd);
+    TEST_RUN(entity_tags_are_new_each_time_and_old_ones_fail);
+    TEST_RUN(expired_publication_ends_and_watchers_hear);
+    TEST_RUN(teams_change_notifies_in_sequence_order);
+    TEST_RUN(reload_keeps_staying_users_and_ends_leavers);
+    TEST_RUN(restart_restores_publications_and_teams_state);
+    graph_destroy(graph);
+    store_close(store);
+    su_root_destroy(root);
+    su_deinit();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        return 99;
+    return test_done();
+}
