@@ -2,9 +2,9 @@
  * pa.h: the presence agent.  It holds every mapped user with the state
  * that shapes what watchers see and what Teams is told:
  *
- *   publications (one per device) ─┐
- *                                  ├─► local status ─► Graph intent
- *   Teams presence (from Graph) ───┴─► view ─► NOTIFY to each watcher
+ *   publications (one per device) --> local status --> Graph intent
+ *                                          |
+ *   Teams presence (from Graph) ---------> view --> NOTIFY to watchers
  *
  * The SIP front calls in with PUBLISH and SUBSCRIBE events; the Graph
  * client calls in with presence reads.  Everything runs on the event loop.
