@@ -7,3 +7,11 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; \
 include tests/unit/local.mk
 include tests/golden/local.mk
 include tests/unit/graph.mk
+include tests/unit/core.mk
+
+# The mechanical house style; also "make style".
+TESTS += tests/style.sh
+EXTRA_DIST += tests/style.sh
+style:
+	@top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/style.sh
+.PHONY: style
