@@ -225,3 +225,56 @@ map_teams_status(const char *availability, const char *activity)
     }
     return PRES_UNKNOWN;
 }
+
+/*
+ * dialog-info to status (RFC 4235).  Each dialog gives the status of the
+ * first row it matches, and the document shows the highest of them, so
+ * a confirmed dialog beats a ringing one and both beat terminated ones
+ * (TB30: the lamp is off only when every dialog is terminated).
+ */
+struct map_dlg_row {
+    enum dlg_state      md_state;
+    enum dlg_direction  md_dir;      /* DLG_DIR_NONE matches any */
+    enum pres_status    md_status;
+};
+
+static const struct map_dlg_row map_dlg_rows[] = {
+    /* the call is up, whoever placed it */
+    { DLG_CONFIRMED,  DLG_DIR_NONE,      PRES_IN_CALL },
+    /* early either way: towards the entity it rings, outwards the far
+     * end does, and BLF phones blink for both */
+    { DLG_EARLY,      DLG_DIR_NONE,      PRES_RINGING },
+    /* an INVITE arrived and the phone is about to ring */
+    { DLG_PROCEEDING, DLG_DIR_RECIPIENT, PRES_RINGING },
+    /* as proceeding */
+    { DLG_TRYING,     DLG_DIR_RECIPIENT, PRES_RINGING },
+};
+
+static enum pres_status
+map_dlg_one(const struct dlg_dialog *d)
+{
+    const struct map_dlg_row *row;
+    size_t i;
+
+    for (i = 0; i < MAP_NELEM(map_dlg_rows); i++) {
+        row = &map_dlg_rows[i];
+        if (row->md_state == d->dd_state &&
+            (row->md_dir == DLG_DIR_NONE || row->md_dir == d->dd_direction))
+            return row->md_status;
+    }
+    /* terminated, dialling out, or no state: the phone is free */
+    return PRES_AVAILABLE;
+}
+
+enum pres_status
+map_dialog_status(const struct dlg_doc *doc)
+{
+    enum pres_status st = PRES_AVAILABLE;
+    size_t i;
+
+    if (doc == NULL)
+        return PRES_UNKNOWN;
+    for (i = 0; i < doc->di_count && i < DLG_MAX_DIALOGS; i++)
+        st = pres_status_combine(st, map_dlg_one(&doc->di_dialogs[i]));
+    return st;
+}

@@ -36,4 +36,11 @@ void map_phone_intent(enum pres_status local, const struct map_opts *opts,
 enum pres_status map_teams_status(const char *availability,
     const char *activity);
 
+/*
+ * The status a dialog-info document states: in a call while any dialog
+ * is confirmed, ringing while any is early (or proceeding/trying as the
+ * recipient), otherwise available.
+ */
+enum pres_status map_dialog_status(const struct dlg_doc *doc);
+
 #endif

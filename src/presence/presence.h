@@ -107,4 +107,152 @@ enum pres_pref {
 const char *pres_session_name(enum pres_session s);
 const char *pres_pref_name(enum pres_pref p);
 
+/*
+ * dialog-info (RFC 4235): BLF lamps.  A document is parsed into the
+ * dialogs it lists; presgw builds one from a status for its watchers.
+ */
+enum dlg_state {
+    DLG_NONE = 0,       /* no <state>, or a value RFC 4235 does not list */
+    DLG_TRYING,
+    DLG_PROCEEDING,
+    DLG_EARLY,
+    DLG_CONFIRMED,
+    DLG_TERMINATED
+};
+
+enum dlg_direction {
+    DLG_DIR_NONE = 0,
+    DLG_DIR_INITIATOR,
+    DLG_DIR_RECIPIENT
+};
+
+#define DLG_ID_MAX       128
+#define DLG_URI_MAX      256
+#define DLG_NAME_MAX     128
+#define DLG_MAX_DIALOGS  32
+
+struct dlg_dialog {
+    char                dd_id[DLG_ID_MAX];
+    enum dlg_state      dd_state;
+    enum dlg_direction  dd_direction;
+    char                dd_call_id[DLG_ID_MAX];
+    char                dd_local_tag[DLG_ID_MAX];
+    char                dd_remote_tag[DLG_ID_MAX];
+    char                dd_local_uri[DLG_URI_MAX];    /* <local><identity> */
+    char                dd_local_name[DLG_NAME_MAX];  /* its display= */
+    char                dd_remote_uri[DLG_URI_MAX];
+    char                dd_remote_name[DLG_NAME_MAX];
+};
+
+struct dlg_doc {
+    char                di_entity[PRES_ENTITY_MAX];
+    unsigned long       di_version;
+    int                 di_full;          /* state="full" (else partial) */
+    size_t              di_count;         /* dialogs kept, at most MAX */
+    struct dlg_dialog   di_dialogs[DLG_MAX_DIALOGS];
+};
+
+/*
+ * Parses a dialog-info body; the same safety rules and reason style as
+ * pidf_parse().  Dialogs past DLG_MAX_DIALOGS are counted in the status
+ * but not kept.  0 on success, -1 with why filled on failure.  doc is
+ * large: callers keep it off small stacks or static.
+ */
+int dialoginfo_parse(const char *body, size_t len, struct dlg_doc *doc,
+    char *why, size_t whylen);
+
+/*
+ * Builds a full-state dialog-info document for entity with the given
+ * version, listing one dialog whose state shows st: confirmed for a
+ * call, a conference, busy, a meeting and do not disturb, early with
+ * direction recipient for ringing, terminated otherwise.  Every
+ * document carries a <dialog> with an id (phones that get none show the
+ * key as failed).  dlg, when not NULL, supplies the id, call-id, tags
+ * and identities of a real dialog.
+ * Returns a string the caller frees, or NULL when entity is not
+ * non-empty printable ASCII shorter than PRES_ENTITY_MAX.
+ */
+char *dialoginfo_build(const char *entity, unsigned long version,
+    enum pres_status st, const struct dlg_dialog *dlg);
+
+/*
+ * as-feature-event (the BroadWorks device feature key synchronisation,
+ * ECMA-323 CSTA elements): handset DND and call forwarding.
+ */
+enum afe_kind {
+    AFE_NONE = 0,         /* an empty body: the phone asks for state */
+    AFE_SET_DND,          /* SetDoNotDisturb */
+    AFE_SET_FORWARDING,   /* SetForwarding */
+    AFE_DND_EVENT,        /* DoNotDisturbEvent, as a server notifies */
+    AFE_FORWARDING_EVENT  /* ForwardingEvent, as a server notifies */
+};
+
+enum afe_fwd_type {
+    AFE_FWD_IMMEDIATE = 0,   /* forwardImmediate */
+    AFE_FWD_BUSY,            /* forwardBusy */
+    AFE_FWD_NO_ANSWER,       /* forwardNoAns */
+    AFE_FWD_COUNT
+};
+
+struct afe_request {
+    enum afe_kind       ar_kind;
+    char                ar_device[DLG_URI_MAX];
+    int                 ar_dnd_on;
+    enum afe_fwd_type   ar_fwd_type;
+    int                 ar_fwd_on;
+    char                ar_fwd_dn[DLG_URI_MAX];
+    int                 ar_ring_count;      /* -1 when absent */
+};
+
+/*
+ * Parses an as-feature-event body: a phone's request from a SUBSCRIBE,
+ * or an event as a server notifies it (so what afe_build_*() writes
+ * reads back).  Only the ECMA-323 ed3 namespace is accepted.  An empty
+ * or blank body gives AFE_NONE.  The same safety rules and reason style
+ * as pidf_parse(): 0, or -1 with why filled.
+ */
+int afe_parse(const char *body, size_t len, struct afe_request *req,
+    char *why, size_t whylen);
+
+/*
+ * A DoNotDisturbEvent body in the ECMA-323 ed3 namespace.  Returns a
+ * string the caller frees, or NULL when device is not printable ASCII
+ * shorter than DLG_URI_MAX.
+ */
+char *afe_build_dnd(const char *device, int on);
+
+/*
+ * A ForwardingEvent body; dn may be "" (an empty forwardTo) and
+ * ring_count -1 (no ringCount).  NULL for a bad device or dn (as for
+ * afe_build_dnd()), an unknown type or a ring_count above 100.
+ */
+char *afe_build_forwarding(const char *device, enum afe_fwd_type type,
+    int on, const char *dn, int ring_count);
+
+/*
+ * RLMI (RFC 4662): a resource list NOTIFY body, multipart/related with
+ * an application/rlmi+xml root and one part per resource.
+ */
+struct rlmi_part {
+    const char *rp_uri;          /* the resource */
+    const char *rp_type;         /* its part's Content-Type */
+    const char *rp_body;         /* its body; NULL: no state (pending) */
+};
+
+/*
+ * Builds the whole multipart body for list uri with the given version;
+ * full says full or partial state.  boundary receives the boundary used
+ * (at least 40 bytes), for the Content-Type header:
+ *   multipart/related;type="application/rlmi+xml";start="<cid>";
+ *   boundary="..."
+ * and start_cid the Content-ID of the root without the angle brackets
+ * (at least 64 bytes).  The boundary occurs in no body.  Every URI must
+ * be printable ASCII shorter than DLG_URI_MAX, and every part with a body
+ * needs rp_type.  Returns a string the caller frees, or NULL when the
+ * input is bad or the body would pass 1 MiB.
+ */
+char *rlmi_build(const char *uri, unsigned long version, int full,
+    const struct rlmi_part *parts, size_t n, char *boundary,
+    char *start_cid);
+
 #endif
