@@ -15,3 +15,4 @@ EXTRA_DIST += tests/style.sh
 style:
 	@top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/style.sh
 .PHONY: style
+include tests/unit/codec.mk
