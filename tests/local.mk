@@ -16,3 +16,4 @@ style:
 	@top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/style.sh
 .PHONY: style
 include tests/unit/codec.mk
+include tests/integration/local.mk

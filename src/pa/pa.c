@@ -112,11 +112,15 @@ pa_user_body(struct pa *pa, struct pa_user *u)
     return body;
 }
 
-/* No call either side: going between them is not worth a Graph write. */
+/*
+ * Taking up the idle Available session when no call has been going on is
+ * not worth a Graph write.  Dropping it is: a phone that went offline
+ * must not leave Teams showing the user available (docs/mapping.md).
+ */
 static int
-pa_sess_idle(enum pres_session s)
+pa_sess_skip(enum pres_session want, enum pres_session held)
 {
-    return s == PRES_SESS_CLEAR || s == PRES_SESS_AVAILABLE;
+    return want == PRES_SESS_AVAILABLE && held == PRES_SESS_CLEAR;
 }
 
 static void
@@ -135,7 +139,7 @@ pa_sync_graph(struct pa *pa, struct pa_user *u)
 
     map_phone_intent(u->pu_local, &pa->pa_opts, &in);
     if (in.mi_session != u->pu_sess &&
-        !(pa_sess_idle(in.mi_session) && pa_sess_idle(u->pu_sess))) {
+        !pa_sess_skip(in.mi_session, u->pu_sess)) {
         graph_set_session(pa->pa_graph, u->pu_id, in.mi_session);
         u->pu_sess = in.mi_session;
         changed = 1;

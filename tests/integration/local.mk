@@ -1,0 +1,33 @@
+# Integration tests: the real presgwd against the Graph simulator
+# (tests/graphsim) and real SIP peers (sipp, baresip), all on 127.0.0.1,
+# each on ports of its own, so they run in parallel under make -j.  A test
+# whose peer is not installed is skipped (exit 77).
+INTEGRATION_TESTS = \
+	tests/integration/publish_call_sets_busy_in_call.sh \
+	tests/integration/baresip_subscribes_and_publishes.sh \
+	tests/integration/call_end_by_remove_and_offline.sh \
+	tests/integration/publish_dnd_sets_preferred.sh \
+	tests/integration/publication_expires_ends_call.sh \
+	tests/integration/graph_throttled_write_retried.sh \
+	tests/integration/teams_dnd_notifies_watcher.sh \
+	tests/integration/sighup_reloads_user_map.sh \
+	tests/integration/sigterm_stops_cleanly.sh \
+	tests/integration/malformed_publish_gets_400.sh \
+	tests/integration/bad_subscribe_refused.sh \
+	tests/integration/publish_cycle_entity_tags.sh \
+	tests/integration/config_check.sh
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) \
+	tests/integration/README.md \
+	tests/integration/lib.sh \
+	tests/integration/ittool.py \
+	tests/sipp/publish-call.xml \
+	tests/sipp/publish-cycle.xml \
+	tests/sipp/publish-dnd.xml \
+	tests/sipp/publish-errors.xml \
+	tests/sipp/publish-once.xml \
+	tests/sipp/subscribe-errors.xml \
+	tests/sipp/subscribe-hold.xml \
+	tests/sipp/subscribe-watch.xml \
+	tests/sipp/unknown-user.xml
