@@ -80,6 +80,33 @@ front_reply(struct front *sf, nua_handle_t *nh, int status,
     ta_end(ta);
 }
 
+/* The event packages, one row each. */
+static const struct front_event front_events[] = {
+    /* Presence (RFC 3856): phones publish PIDF and watch buddies. */
+    { "presence", "application/pidf+xml", FK_PRESENCE, 1 },
+    /* Dialog state (RFC 4235): BLF keys watch it; phones and proxies
+     * (Kamailio's pua_dialoginfo) publish their calls with it. */
+    { "dialog", "application/dialog-info+xml", FK_DIALOG, 1 },
+    /* Device feature key sync: the DND key and forwarding, by SUBSCRIBE
+     * bodies only; nothing publishes it. */
+    { "as-feature-event", "application/x-as-feature-event+xml",
+      FK_FEATURE, 0 },
+};
+
+const struct front_event *
+front_event_find(const sip_t *sip)
+{
+    size_t i;
+
+    if (sip->sip_event == NULL || sip->sip_event->o_type == NULL)
+        return NULL;
+    for (i = 0; i < sizeof(front_events) / sizeof(front_events[0]); i++)
+        if (strcasecmp(sip->sip_event->o_type, front_events[i].fe_name)
+            == 0)
+            return &front_events[i];
+    return NULL;
+}
+
 /* True if host is one of the space- or comma-separated aliases. */
 static int
 front_is_alias(const char *aliases, const char *host)
@@ -233,7 +260,7 @@ front_create(su_root_t *root, const struct front_conf *conf,
      * nua answers them itself, without entity tags or NOTIFY. */
     nua_set_params(sf->sf_nua,
         NUTAG_ALLOW("PUBLISH"),
-        NUTAG_ALLOW_EVENTS("presence"),
+        NUTAG_ALLOW_EVENTS(FRONT_EVENTS),
         NUTAG_APPL_METHOD("PUBLISH"),
         NUTAG_APPL_METHOD("SUBSCRIBE"),
         NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires),

@@ -38,12 +38,34 @@ struct front {
     int                 sf_nua_down;    /* nua_shutdown has finished */
 };
 
+/* The event packages served (for Allow-Events), and their bodies. */
+#define FRONT_EVENTS "presence, dialog, as-feature-event"
+
+enum front_kind {
+    FK_PRESENCE,        /* RFC 3856: PIDF with RPID */
+    FK_DIALOG,          /* RFC 4235: dialog-info, for BLF keys */
+    FK_FEATURE          /* as-feature-event: handset DND and forwarding */
+};
+
+struct front_event {
+    const char         *fe_name;      /* the Event header's package */
+    const char         *fe_type;      /* its body's Content-Type */
+    enum front_kind     fe_kind;
+    int                 fe_publish;   /* PUBLISH of it is taken */
+};
+
+/* The package a request's Event header names, or NULL. */
+const struct front_event *front_event_find(const sip_t *sip);
+
 /* One accepted subscription: the nua handle is bound to it. */
 struct front_sub {
-    struct front   *ss_front;
+    struct front       *ss_front;
     nua_handle_t       *ss_nh;
     struct pa_watcher  *ss_watcher;   /* NULL once it is ending */
-    char               *ss_pending;   /* newest body not yet sent */
+    const struct front_event *ss_event;
+    unsigned long       ss_version;   /* dialog-info version, next one */
+    int                 ss_shown;     /* dialog state last sent, or -1 */
+    unsigned            ss_dirty;     /* changes waiting (PA_CHG_*) */
     int                 ss_inflight;  /* a NOTIFY awaits its answer */
     char                ss_aor[256];
 };
@@ -71,8 +93,19 @@ void front_subscribe_handle(struct front *sf, nua_handle_t *nh,
 void front_notify_answered(struct front *sf, nua_handle_t *nh,
     struct front_sub *ss, int status, tagi_t tags[]);
 
+/*
+ * Sends ss the NOTIFY that changed calls for, if its package cares;
+ * with substate terminated a NOTIFY always goes.
+ */
+void front_notify_state(struct front_sub *ss, const struct pa_state *st,
+    unsigned changed, enum nua_substate substate);
+
+/* Sends what changed while a NOTIFY of ss was in flight. */
+void front_notify_flush(struct front_sub *ss);
+
 /* The notifier the presence agent calls (pa_notifier). */
-void front_notify_send(void *arg, void *handle, const char *body);
+void front_notify_send(void *arg, void *handle, const struct pa_state *st,
+    unsigned changed);
 void front_notify_terminate(void *arg, void *handle, const char *reason);
 
 #endif

@@ -1,12 +1,8 @@
 /*
- * front_subscribe.c: SUBSCRIBE and NOTIFY for the presence event package
- * (RFC 6665, RFC 3856).  nua answers refreshes and unsubscribes itself
- * and sends the NOTIFY they need; we accept new subscriptions, send the
- * first NOTIFY and every change after it.
- *
- * One NOTIFY per subscription is in flight at a time.  A change that
- * comes while one is in flight waits; a later change replaces it, so a
- * watcher sees every state in order and never an old one last.
+ * front_subscribe.c: SUBSCRIBE (RFC 6665) for the presence, dialog and
+ * as-feature-event packages.  nua answers refreshes and unsubscribes
+ * itself and sends the NOTIFY they need; we accept new subscriptions,
+ * send the first NOTIFY, and act on feature requests in SUBSCRIBE bodies.
  */
 #include "config.h"
 
@@ -17,11 +13,9 @@
 
 #include "front/front_int.h"
 
-#define PIDF_TYPE "application/pidf+xml"
-
-/* RFC 3856 section 6.7: no Accept means application/pidf+xml. */
+/* RFC 6665 section 7.2: no Accept means the package's default type. */
 static int
-front_accepts_pidf(const sip_t *sip)
+front_accepts(const sip_t *sip, const struct front_event *ev)
 {
     const sip_accept_t *ac;
 
@@ -30,40 +24,69 @@ front_accepts_pidf(const sip_t *sip)
     for (ac = sip->sip_accept; ac != NULL; ac = ac->ac_next) {
         if (ac->ac_type == NULL)
             continue;
-        if (strcasecmp(ac->ac_type, PIDF_TYPE) == 0 ||
+        if (strcasecmp(ac->ac_type, ev->fe_type) == 0 ||
             strcasecmp(ac->ac_type, "application/*") == 0 ||
-            strcasecmp(ac->ac_type, "*/*") == 0)
+            strcasecmp(ac->ac_type, "*/*") == 0 ||
+            (ev->fe_kind == FK_FEATURE &&
+            strncasecmp(ac->ac_type, "multipart/", 10) == 0))
             return 1;
     }
     return 0;
-}
-
-static void
-front_notify_now(struct front_sub *ss, const char *body, enum nua_substate st)
-{
-    ss->ss_inflight = 1;
-    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(st),
-        SIPTAG_CONTENT_TYPE_STR(PIDF_TYPE), SIPTAG_PAYLOAD_STR(body),
-        TAG_END());
 }
 
 /* Ends our side of a subscription: the watcher, the handle, the memory. */
 static void
 front_sub_free(struct front_sub *ss, const char *reason)
 {
-    log_info("subscribe ended user=%s reason=%s", ss->ss_aor, reason);
+    log_info("subscribe ended user=%s reason=%s event=%s", ss->ss_aor,
+        reason, ss->ss_event->fe_name);
     if (ss->ss_watcher != NULL)
         pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
     nua_handle_bind(ss->ss_nh, NULL);
     nua_handle_destroy(ss->ss_nh);
-    free(ss->ss_pending);
     free(ss);
+}
+
+/*
+ * A feature request in a SUBSCRIBE body (BroadWorks device feature key
+ * sync): the DND or forwarding key was pressed on the phone.  Returns -1
+ * after answering 400 when the body is unusable.
+ */
+static int
+front_feature_request(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    struct pa_user *u, int answer)
+{
+    const sip_payload_t *pl = sip->sip_payload;
+    struct afe_request req;
+    char why[96], phrase[128];
+
+    if (pl == NULL || pl->pl_len == 0)
+        return 0;
+    if (pl->pl_len > (size_t)sf->sf_max_body ||
+        afe_parse(pl->pl_data, pl->pl_len, &req, why, sizeof(why)) != 0) {
+        if (pl->pl_len > (size_t)sf->sf_max_body)
+            xstrlcpy(why, "body too large", sizeof(why));
+        log_info("subscribe feature-refused user=%s reason=\"%s\"",
+            pa_user_aor(u), why);
+        if (answer) {
+            snprintf(phrase, sizeof(phrase), "Bad as-feature-event: %s",
+                why);
+            front_reply(sf, nh, 400, phrase, sip, TAG_END());
+        }
+        return -1;
+    }
+    if (req.ar_kind == AFE_SET_DND)
+        pa_dnd_key(sf->sf_pa, u, req.ar_dnd_on);
+    else if (req.ar_kind == AFE_SET_FORWARDING)
+        pa_forwarding(sf->sf_pa, u, req.ar_fwd_type, req.ar_fwd_on,
+            req.ar_fwd_dn, req.ar_ring_count);
+    return 0;
 }
 
 /* Checks a new SUBSCRIBE; answers and returns NULL when it is refused. */
 static struct pa_user *
 front_subscribe_check(struct front *sf, nua_handle_t *nh,
-    const sip_t *sip, long *expires)
+    const sip_t *sip, const struct front_event *ev, long *expires)
 {
     struct pa_user *u;
 
@@ -71,33 +94,38 @@ front_subscribe_check(struct front *sf, nua_handle_t *nh,
         front_reply(sf, nh, SIP_503_SERVICE_UNAVAILABLE, sip, TAG_END());
         return NULL;
     }
-    if (sip->sip_event == NULL ||
-        strcasecmp(sip->sip_event->o_type, "presence") != 0) {
+    if (ev == NULL) {
         front_reply(sf, nh, SIP_489_BAD_EVENT, sip,
-            SIPTAG_ALLOW_EVENTS_STR("presence"), TAG_END());
+            SIPTAG_ALLOW_EVENTS_STR(FRONT_EVENTS), TAG_END());
         return NULL;
     }
-    if (!front_accepts_pidf(sip)) {
+    if (!front_accepts(sip, ev)) {
         front_reply(sf, nh, SIP_406_NOT_ACCEPTABLE, sip,
-            SIPTAG_ACCEPT_STR(PIDF_TYPE), TAG_END());
+            SIPTAG_ACCEPT_STR(ev->fe_type), TAG_END());
         return NULL;
     }
     u = front_find_user(sf, sf->sf_nua, nh, sip);
     if (u == NULL)
         return NULL;
     *expires = front_expires(sf, nh, sip, sf->sf_max_expires);
-    return *expires < 0 ? NULL : u;
+    if (*expires < 0)
+        return NULL;
+    if (ev->fe_kind == FK_FEATURE &&
+        front_feature_request(sf, nh, sip, u, 1) != 0)
+        return NULL;
+    return u;
 }
 
 static void
 front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
 {
+    const struct front_event *ev = front_event_find(sip);
     struct front_sub *ss;
+    struct pa_state st;
     struct pa_user *u;
     long expires;
-    char *body;
 
-    u = front_subscribe_check(sf, nh, sip, &expires);
+    u = front_subscribe_check(sf, nh, sip, ev, &expires);
     if (u == NULL) {
         nua_handle_destroy(nh);
         return;
@@ -105,23 +133,22 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     ss = xcalloc(1, sizeof(*ss));
     ss->ss_front = sf;
     ss->ss_nh = nh;
+    ss->ss_event = ev;
+    ss->ss_shown = -1;
     xstrlcpy(ss->ss_aor, pa_user_aor(u), sizeof(ss->ss_aor));
     nua_handle_bind(nh, ss);
     front_reply(sf, nh, SIP_200_OK, sip, TAG_END());
-    ss->ss_watcher = pa_watch_add(sf->sf_pa, u, ss, &body);
-    if (body == NULL)
-        body = xstrdup("");
-    log_info("subscribe accepted user=%s watcher=%s expires=%ld",
+    log_info("subscribe accepted user=%s watcher=%s event=%s expires=%ld",
         ss->ss_aor, sip->sip_from->a_url->url_user ?
-        sip->sip_from->a_url->url_user : "-", expires);
+        sip->sip_from->a_url->url_user : "-", ev->fe_name, expires);
+    pa_user_state(u, &st);
     /* RFC 6665 section 4.2.1: Expires 0 fetches the state once. */
     if (expires == 0) {
-        pa_watch_del(sf->sf_pa, ss->ss_watcher);
-        ss->ss_watcher = NULL;
+        front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_terminated);
+        return;
     }
-    front_notify_now(ss, body, expires == 0 ? nua_substate_terminated
-        : nua_substate_active);
-    free(body);
+    ss->ss_watcher = pa_watch_add(sf->sf_pa, u, ss);
+    front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_active);
 }
 
 void
@@ -129,6 +156,7 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
     struct front_sub *ss, const sip_t *sip, tagi_t tags[])
 {
     int substate = nua_substate_active;
+    struct pa_user *u;
 
     if (ss == NULL) {
         front_subscribe_new(sf, nh, sip);
@@ -137,13 +165,21 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     if (substate == nua_substate_terminated) {
         /* nua sends the final NOTIFY; we free on its answer. */
-        log_info("subscribe removed user=%s", ss->ss_aor);
+        log_info("subscribe removed user=%s event=%s", ss->ss_aor,
+            ss->ss_event->fe_name);
         if (ss->ss_watcher != NULL)
             pa_watch_del(sf->sf_pa, ss->ss_watcher);
         ss->ss_watcher = NULL;
         return;
     }
     log_debug("subscribe refreshed user=%s", ss->ss_aor);
+    /* A phone presses its DND key with an in-dialog SUBSCRIBE. */
+    if (ss->ss_event->fe_kind == FK_FEATURE && sip != NULL &&
+        ss->ss_watcher != NULL) {
+        u = pa_user_find(sf->sf_pa, ss->ss_aor);
+        if (u != NULL)
+            front_feature_request(sf, nh, sip, u, 0);
+    }
 }
 
 void
@@ -151,7 +187,6 @@ front_notify_answered(struct front *sf, nua_handle_t *nh,
     struct front_sub *ss, int status, tagi_t tags[])
 {
     int substate = nua_substate_active;
-    char *body;
 
     (void)sf;
     (void)nh;
@@ -168,26 +203,7 @@ front_notify_answered(struct front *sf, nua_handle_t *nh,
         front_sub_free(ss, "notify-failed");
         return;
     }
-    if (ss->ss_pending != NULL) {
-        body = ss->ss_pending;
-        ss->ss_pending = NULL;
-        front_notify_now(ss, body, nua_substate_active);
-        free(body);
-    }
-}
-
-void
-front_notify_send(void *arg, void *handle, const char *body)
-{
-    struct front_sub *ss = handle;
-
-    (void)arg;
-    if (ss->ss_inflight) {
-        free(ss->ss_pending);
-        ss->ss_pending = xstrdup(body);
-        return;
-    }
-    front_notify_now(ss, body, nua_substate_active);
+    front_notify_flush(ss);
 }
 
 void

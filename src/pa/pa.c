@@ -98,18 +98,27 @@ pa_user_count(const struct pa *pa)
     return pa->pa_users.ht_count;
 }
 
-char *
-pa_user_body(struct pa *pa, struct pa_user *u)
+void
+pa_user_state(const struct pa_user *u, struct pa_state *st)
 {
-    char *entity = xasprintf("sip:%s", u->pu_aor);
-    char *body;
+    st->ps_aor = u->pu_aor;
+    st->ps_view = u->pu_view;
+    st->ps_dnd = u->pu_dnd_shown;
+    st->ps_fwd = u->pu_fwd;
+}
 
-    (void)pa;
-    body = pidf_build(entity, u->pu_view, NULL);
-    if (body == NULL)
-        log_warn("pa body-failed user=%s", u->pu_aor);
-    free(entity);
-    return body;
+void
+pa_notify_all(struct pa *pa, struct pa_user *u, unsigned changed)
+{
+    struct pa_watcher *w;
+    struct pa_state st;
+
+    if (pa->pa_notifier.pn_notify == NULL)
+        return;
+    pa_user_state(u, &st);
+    for (w = u->pu_watchers; w != NULL; w = w->w_next)
+        pa->pa_notifier.pn_notify(pa->pa_notifier.pn_arg, w->w_handle, &st,
+            changed);
 }
 
 /*
@@ -154,28 +163,39 @@ pa_sync_graph(struct pa *pa, struct pa_user *u)
 }
 
 /* Teams and phones to watchers: NOTIFY when what they see changes. */
+/*
+ * Teams as watchers should see it: once a phone's key has asked Teams to
+ * drop DND, Teams' DND is stale; what Teams showed before it stands in
+ * until Teams says something new.
+ */
+static enum pres_status
+pa_teams_view(const struct pa_user *u)
+{
+    if (u->pu_teams == PRES_DND && u->pu_dnd_cleared)
+        return u->pu_teams_prev;
+    return u->pu_teams;
+}
+
 static void
 pa_update_view(struct pa *pa, struct pa_user *u)
 {
-    enum pres_status view = pres_status_combine(u->pu_local, u->pu_teams);
-    struct pa_watcher *w;
-    char *body;
+    enum pres_status view = pres_status_combine(u->pu_local,
+        pa_teams_view(u));
+    unsigned changed = 0;
 
-    if (view == u->pu_view)
-        return;
-    log_info("pa view user=%s old=%s new=%s watchers=%s", u->pu_aor,
-        pres_status_name(u->pu_view), pres_status_name(view),
-        u->pu_watchers ? "yes" : "none");
-    u->pu_view = view;
-    if (u->pu_watchers == NULL || pa->pa_notifier.pn_notify == NULL)
-        return;
-    body = pa_user_body(pa, u);
-    if (body == NULL)
-        return;
-    for (w = u->pu_watchers; w != NULL; w = w->w_next)
-        pa->pa_notifier.pn_notify(pa->pa_notifier.pn_arg, w->w_handle,
-            body);
-    free(body);
+    if (view != u->pu_view) {
+        log_info("pa view user=%s old=%s new=%s watchers=%s", u->pu_aor,
+            pres_status_name(u->pu_view), pres_status_name(view),
+            u->pu_watchers ? "yes" : "none");
+        u->pu_view = view;
+        changed |= PA_CHG_VIEW;
+    }
+    if ((view == PRES_DND) != u->pu_dnd_shown) {
+        u->pu_dnd_shown = view == PRES_DND;
+        changed |= PA_CHG_DND;
+    }
+    if (changed != 0 && u->pu_watchers != NULL)
+        pa_notify_all(pa, u, changed);
 }
 
 void
@@ -186,6 +206,8 @@ pa_user_changed(struct pa *pa, struct pa_user *u, const char *why)
 
     for (p = u->pu_pubs; p != NULL; p = p->pp_next)
         local = pres_status_combine(local, p->pp_status);
+    if (u->pu_dnd_key)
+        local = pres_status_combine(local, PRES_DND);
     if (local != u->pu_local) {
         log_info("pa local user=%s old=%s new=%s cause=%s", u->pu_aor,
             pres_status_name(u->pu_local), pres_status_name(local), why);
@@ -230,6 +252,17 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
     log_info("pa teams user=%s availability=%s activity=%s status=%s",
         u->pu_aor, availability, activity ? activity : "-",
         pres_status_name(s));
+    /* DND ended in Teams: a phone's DND key follows, and Teams no longer
+     * holds a preferred DND for us to clear. */
+    if (u->pu_teams == PRES_DND && s != PRES_DND && u->pu_dnd_key) {
+        u->pu_dnd_key = 0;
+        u->pu_pref = PRES_PREF_CLEAR;
+        u->pu_teams = s;
+        pa_user_changed(pa, u, "teams-dnd-off");
+    }
+    if (s == PRES_DND)
+        u->pu_teams_prev = u->pu_teams;
+    u->pu_dnd_cleared = 0;
     u->pu_teams = s;
     st.st_id = u->pu_id;
     st.st_availability = availability;
@@ -237,4 +270,41 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
     st.st_sequence = u->pu_teams_seq;
     store_teams_put(pa->pa_store, &st);
     pa_update_view(pa, u);
+}
+
+void
+pa_dnd_key(struct pa *pa, struct pa_user *u, int on)
+{
+    int shown;
+
+    log_info("pa dnd-key user=%s on=%d teams=%s", u->pu_aor, on,
+        pres_status_name(u->pu_teams));
+    /* Off on the phone means off in Teams, also for a DND the user set
+     * there by hand, which presgw did not write. */
+    if (!on && u->pu_teams == PRES_DND) {
+        if (u->pu_pref != PRES_PREF_DND)
+            graph_set_pref(pa->pa_graph, u->pu_id, PRES_PREF_CLEAR);
+        u->pu_dnd_cleared = 1;
+    }
+    shown = u->pu_dnd_shown;
+    u->pu_dnd_key = on != 0;
+    pa_user_changed(pa, u, "dnd-key");
+    /* The phone that pressed the key waits for a NOTIFY saying so, even
+     * when nothing changed (DND was already on through Teams). */
+    if (shown == u->pu_dnd_shown)
+        pa_notify_all(pa, u, PA_CHG_DND);
+}
+
+void
+pa_forwarding(struct pa *pa, struct pa_user *u, enum afe_fwd_type t,
+    int on, const char *dn, int ring_count)
+{
+    struct pa_fwd *f = &u->pu_fwd[t];
+
+    log_info("pa forwarding user=%s type=%d on=%d dn=%s", u->pu_aor,
+        (int)t, on, dn);
+    f->pf_on = on != 0;
+    xstrlcpy(f->pf_dn, dn, sizeof(f->pf_dn));
+    f->pf_ring_count = ring_count;
+    pa_notify_all(pa, u, PA_CHG_FWD(t));
 }

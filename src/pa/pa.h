@@ -24,13 +24,35 @@ struct pa;
 struct pa_user;
 struct pa_watcher;
 
+/* One kind of call forwarding, as a phone's feature key shows it. */
+struct pa_fwd {
+    int     pf_on;
+    char    pf_dn[DLG_URI_MAX];
+    int     pf_ring_count;          /* -1: not set */
+};
+
+/* What the watchers of a user are shown. */
+struct pa_state {
+    const char             *ps_aor;
+    enum pres_status        ps_view;
+    int                     ps_dnd;     /* a DND key shows on */
+    const struct pa_fwd    *ps_fwd;     /* [AFE_FWD_COUNT] */
+};
+
+/* What changed since the last notification, as bits. */
+#define PA_CHG_VIEW     0x01u
+#define PA_CHG_DND      0x02u
+#define PA_CHG_FWD(t)   (0x04u << (t))      /* t: enum afe_fwd_type */
+#define PA_CHG_ALL      0xffu
+
 /* How the agent reaches watchers; the SIP front fills this in. */
 struct pa_notifier {
     /*
-     * Sends body (a PIDF document) to watcher w, whose front-end handle
-     * is handle.  Called whenever the view of its user changes.
+     * Tells the watcher behind handle that its user's state changed;
+     * the front decides from changed whether its event package cares.
      */
-    void (*pn_notify)(void *arg, void *handle, const char *body);
+    void (*pn_notify)(void *arg, void *handle, const struct pa_state *st,
+        unsigned changed);
     /* Ends the subscription behind handle (its user left the map). */
     void (*pn_terminate)(void *arg, void *handle, const char *reason);
     void *pn_arg;
@@ -67,16 +89,17 @@ enum pa_pub_result {
 };
 
 /*
- * Publications (RFC 3903).  etag_out receives the entity tag the answer
- * carries (PA_ETAG_MAX bytes).  pa_pub_new() stores a new publication;
- * pa_pub_update() refreshes (doc NULL) or modifies the publication etag of
- * user u; pa_pub_remove() removes it.
+ * Publications (RFC 3903), from PIDF or dialog-info documents, each
+ * already turned into a status.  etag_out receives the entity tag the
+ * answer carries (PA_ETAG_MAX bytes).  pa_pub_new() stores a new
+ * publication; pa_pub_update() refreshes (st < 0) or modifies the
+ * publication etag of user u; pa_pub_remove() removes it.
  */
 #define PA_ETAG_MAX 40
-void pa_pub_new(struct pa *pa, struct pa_user *u, const struct pres_doc *doc,
-    long expires, char *etag_out);
+void pa_pub_new(struct pa *pa, struct pa_user *u, enum pres_status st,
+    const char *note, long expires, char *etag_out);
 enum pa_pub_result pa_pub_update(struct pa *pa, struct pa_user *u,
-    const char *etag, const struct pres_doc *doc, long expires,
+    const char *etag, int st, const char *note, long expires,
     char *etag_out);
 enum pa_pub_result pa_pub_remove(struct pa *pa, struct pa_user *u,
     const char *etag);
@@ -85,17 +108,26 @@ enum pa_pub_result pa_pub_remove(struct pa *pa, struct pa_user *u,
 void pa_expire(struct pa *pa);
 
 /*
- * Watchers.  pa_watch_add() registers handle as a watcher of u and
- * returns the body of the first NOTIFY (the caller frees it; NULL if it
- * cannot be built).
- * pa_watch_del() forgets it.
+ * Watchers.  pa_watch_add() registers handle as a watcher of u;
+ * pa_watch_del() forgets it.  pa_watch_state() fills st with what the
+ * watcher's user shows now (valid until the next agent call).
  */
 struct pa_watcher *pa_watch_add(struct pa *pa, struct pa_user *u,
-    void *handle, char **body);
+    void *handle);
 void pa_watch_del(struct pa *pa, struct pa_watcher *w);
+void pa_watch_state(const struct pa_watcher *w, struct pa_state *st);
+void pa_user_state(const struct pa_user *u, struct pa_state *st);
 
-/* The current PIDF body for u (the caller frees it), or NULL. */
-char *pa_user_body(struct pa *pa, struct pa_user *u);
+/*
+ * A phone's DND key (as-feature-event SetDoNotDisturb).  On sets the
+ * user's preferred presence in Teams; off clears it, also when it was
+ * set in Teams by hand.  Every feature watcher of u hears the result.
+ */
+void pa_dnd_key(struct pa *pa, struct pa_user *u, int on);
+
+/* A phone's forwarding key (SetForwarding); Teams has no such state. */
+void pa_forwarding(struct pa *pa, struct pa_user *u, enum afe_fwd_type t,
+    int on, const char *dn, int ring_count);
 
 /* A presence read from Graph (graph_presence_cb). */
 void pa_teams_presence(void *arg, const char *user_id,

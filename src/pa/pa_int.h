@@ -34,6 +34,11 @@ struct pa_user {
     enum pres_status    pu_local;       /* combined publications */
     enum pres_status    pu_teams;       /* last read from Graph */
     enum pres_status    pu_view;        /* what watchers were last sent */
+    int                 pu_dnd_key;     /* a phone's DND key is on */
+    int                 pu_dnd_cleared; /* a key cleared Teams' DND */
+    enum pres_status    pu_teams_prev;  /* Teams before its DND */
+    int                 pu_dnd_shown;   /* feature watchers see DND on */
+    struct pa_fwd       pu_fwd[AFE_FWD_COUNT];
     char                pu_teams_seq[64];
     enum pres_session   pu_sess;        /* last session state written */
     enum pres_pref      pu_pref;        /* last preferred state written */
@@ -54,6 +59,9 @@ struct pa {
 
 /* Recomputes u's local status, Graph intent and view after a change. */
 void pa_user_changed(struct pa *pa, struct pa_user *u, const char *why);
+
+/* Tells every watcher of u about the changes in changed. */
+void pa_notify_all(struct pa *pa, struct pa_user *u, unsigned changed);
 
 /*
  * Phone to Teams: asks Graph for what u's local status now means, unless

@@ -41,22 +41,22 @@ pa_pub_save(struct pa *pa, const struct pa_pub *p)
 }
 
 static void
-pa_pub_apply(struct pa_pub *p, const struct pres_doc *doc)
+pa_pub_apply(struct pa_pub *p, enum pres_status st, const char *note)
 {
-    p->pp_status = map_doc_status(doc);
-    xstrlcpy(p->pp_note, doc->pd_note, sizeof(p->pp_note));
+    p->pp_status = st;
+    xstrlcpy(p->pp_note, note ? note : "", sizeof(p->pp_note));
 }
 
 void
-pa_pub_new(struct pa *pa, struct pa_user *u, const struct pres_doc *doc,
-    long expires, char *etag_out)
+pa_pub_new(struct pa *pa, struct pa_user *u, enum pres_status st,
+    const char *note, long expires, char *etag_out)
 {
     struct pa_pub *p = xcalloc(1, sizeof(*p));
 
     pa_etag_make(pa, p->pp_etag);
     p->pp_expires = clock_now() + expires;
     p->pp_user = u;
-    pa_pub_apply(p, doc);
+    pa_pub_apply(p, st, note);
     p->pp_next = u->pu_pubs;
     u->pu_pubs = p;
     htab_put(&pa->pa_etags, p->pp_etag, p);
@@ -78,7 +78,7 @@ pa_pub_find(struct pa *pa, struct pa_user *u, const char *etag)
 
 enum pa_pub_result
 pa_pub_update(struct pa *pa, struct pa_user *u, const char *etag,
-    const struct pres_doc *doc, long expires, char *etag_out)
+    int st, const char *note, long expires, char *etag_out)
 {
     struct pa_pub *p = pa_pub_find(pa, u, etag);
 
@@ -89,14 +89,14 @@ pa_pub_update(struct pa *pa, struct pa_user *u, const char *etag,
     pa_etag_make(pa, p->pp_etag);
     htab_put(&pa->pa_etags, p->pp_etag, p);
     p->pp_expires = clock_now() + expires;
-    if (doc != NULL)
-        pa_pub_apply(p, doc);
+    if (st >= 0)
+        pa_pub_apply(p, (enum pres_status)st, note);
     pa_pub_save(pa, p);
     xstrlcpy(etag_out, p->pp_etag, PA_ETAG_MAX);
     log_info("publish %s user=%s old-etag=%s etag=%s status=%s expires=%ld",
-        doc ? "modify" : "refresh", u->pu_aor, etag, p->pp_etag,
+        st >= 0 ? "modify" : "refresh", u->pu_aor, etag, p->pp_etag,
         pres_status_name(p->pp_status), expires);
-    if (doc != NULL)
+    if (st >= 0)
         pa_user_changed(pa, u, "publish");
     return PA_PUB_OK;
 }

@@ -15,7 +15,10 @@ static struct pa_user *
 pa_user_new(const struct store_user *su)
 {
     struct pa_user *u = xcalloc(1, sizeof(*u));
+    int t;
 
+    for (t = 0; t < AFE_FWD_COUNT; t++)
+        u->pu_fwd[t].pf_ring_count = -1;
     u->pu_aor = xstrdup(su->su_aor);
     u->pu_id = xstrdup(su->su_id);
     u->pu_upn = xstrdup(su->su_upn);

@@ -8,7 +8,7 @@
 #include "pa/pa_int.h"
 
 struct pa_watcher *
-pa_watch_add(struct pa *pa, struct pa_user *u, void *handle, char **body)
+pa_watch_add(struct pa *pa, struct pa_user *u, void *handle)
 {
     struct pa_watcher *w = xcalloc(1, sizeof(*w));
 
@@ -18,7 +18,7 @@ pa_watch_add(struct pa *pa, struct pa_user *u, void *handle, char **body)
     if (u->pu_watchers != NULL)
         u->pu_watchers->w_prev = w;
     u->pu_watchers = w;
-    *body = pa_user_body(pa, u);
+    (void)pa;
     return w;
 }
 
@@ -35,4 +35,10 @@ pa_watch_del(struct pa *pa, struct pa_watcher *w)
     if (w->w_next != NULL)
         w->w_next->w_prev = w->w_prev;
     free(w);
+}
+
+void
+pa_watch_state(const struct pa_watcher *w, struct pa_state *st)
+{
+    pa_user_state(w->w_user, st);
 }

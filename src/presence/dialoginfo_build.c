@@ -60,6 +60,14 @@ static const struct dinfo_out_row dinfo_out_rows[PRES_STATUS_COUNT] = {
     [PRES_DND]        = { DLG_CONFIRMED,  DLG_DIR_NONE },
 };
 
+enum dlg_state
+dialoginfo_state_of(enum pres_status st)
+{
+    if ((int)st < 0 || st >= PRES_STATUS_COUNT)
+        return DLG_TERMINATED;
+    return dinfo_out_rows[st].or_state;
+}
+
 /* The words RFC 4235 writes for our enums. */
 static const char *const dinfo_state_words[] = {
     [DLG_NONE]       = "terminated",   /* never written; a safe default */

@@ -175,6 +175,9 @@ int dialoginfo_parse(const char *body, size_t len, struct dlg_doc *doc,
 char *dialoginfo_build(const char *entity, unsigned long version,
     enum pres_status st, const struct dlg_dialog *dlg);
 
+/* The dialog state dialoginfo_build() shows for st. */
+enum dlg_state dialoginfo_state_of(enum pres_status st);
+
 /*
  * as-feature-event (the BroadWorks device feature key synchronisation,
  * ECMA-323 CSTA elements): handset DND and call forwarding.

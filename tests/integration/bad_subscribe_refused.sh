@@ -1,6 +1,6 @@
 #!/bin/sh
 # SUBSCRIBEs presgwd cannot serve are refused, none leaves a watcher
-# behind, and a good one is served afterwards: Event dialog 489, an Accept
+# behind, and a good one is served afterwards: Event message-summary 489, an Accept
 # without PIDF 406 (with Accept: application/pidf+xml), Expires below
 # min_expires 423 (with Min-Expires), an unmapped user 404.  The good
 # SUBSCRIBE also runs over TCP.
@@ -16,7 +16,7 @@ start_presgwd
 log_mark
 sipp_run errors subscribe-errors alice || fail "subscribe-errors scenario failed"
 for want in \
-    'step1 event-dialog 489' \
+    'step1 event-unknown 489' \
     'step2 xpidf-only 406 accept=application/pidf+xml' \
     'step3 short-expires 423 min-expires=60' \
     'step4 unknown-user 404'

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bad PUBLISHes are refused with the right status and a reason, and do no
 # harm: unknown entity tag 412, short Expires 423 with Min-Expires, Event
-# dialog 489, text/plain 415 with Accept, not well-formed XML, a DTD with
+# message-summary 489, text/plain 415 with Accept, not well-formed XML, a DTD with
 # nested entities and a non-PIDF document 400 "Bad PIDF: <why>", no body
 # 400, unknown user 404.  Afterwards presgwd still serves a good PUBLISH
 # and a SUBSCRIBE, logs each refusal, and no refused body reached Graph.
@@ -23,7 +23,7 @@ sipp_run errors publish-errors alice -key dtd_open '[' ||
 for want in \
     'step1 unknown-etag 412' \
     'step2 short-expires 423 min-expires=60' \
-    'step3 event-dialog 489' \
+    'step3 event-unknown 489' \
     'step4 text-plain 415 accept=application/pidf+xml' \
     'step5 not-well-formed SIP/2.0 400 Bad PIDF: PIDF not well-formed' \
     'step6 dtd SIP/2.0 400 Bad PIDF: DTD not allowed' \
