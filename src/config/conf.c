@@ -90,6 +90,8 @@ static const struct conf_key conf_keys[] = {
     { "store", "path", CONF_PATH, STR(c_store_path),
       "/var/lib/presgw/presgw.db", 0, 0, NULL },
     { "users", "map", CONF_PATH, STR(c_users_map), NULL, 0, 0, NULL },
+    /* RFC 4662 lists for BLF list keys; empty: none. */
+    { "users", "lists", CONF_PATH, STR(c_users_lists), "", 0, 0, NULL },
     { "log", "level", CONF_WORD, STR(c_log_level),
       "info", 0, 0, "debug|info|warn|error" },
 };

@@ -36,6 +36,7 @@ struct conf {
     char   *c_store_path;
     /* [users] */
     char   *c_users_map;
+    char   *c_users_lists;       /* resource lists file; "" for none */
     /* [log] */
     char   *c_log_level;
 };

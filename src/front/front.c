@@ -312,6 +312,7 @@ front_destroy(struct front *sf)
     if (sf->sf_nua != NULL && (sf->sf_nua_down || !sf->sf_stopping))
         nua_destroy(sf->sf_nua);
     su_timer_destroy(sf->sf_stop_timer);
+    front_lists_free(sf);
     free(sf->sf_domain);
     free(sf->sf_aliases);
     free(sf);

@@ -26,6 +26,16 @@ struct front_conf {
 struct front *front_create(su_root_t *root,
     const struct front_conf *conf, struct pa *pa);
 
+struct store_list;
+
+/*
+ * Takes the resource lists (RFC 4662), replacing the ones in force.
+ * Every member must be a mapped user; else -1 with *err (caller frees)
+ * and the old lists stay.  Call after the user map is loaded.
+ */
+int front_set_lists(struct front *sf, const struct store_list *l,
+    size_t n, char **err);
+
 /* Takes new limits and aliases on reload (the listen address stays). */
 void front_reconfigure(struct front *sf, const struct front_conf *conf);
 

@@ -34,6 +34,7 @@ struct front {
     void              (*sf_done)(void *arg);
     void               *sf_done_arg;
     su_timer_t         *sf_stop_timer;
+    struct htab         sf_lists;       /* struct front_list by URI */
     int                 sf_stopping;
     int                 sf_nua_down;    /* nua_shutdown has finished */
 };
@@ -57,6 +58,15 @@ struct front_event {
 /* The package a request's Event header names, or NULL. */
 const struct front_event *front_event_find(const sip_t *sip);
 
+/* One resource of a list subscription (RFC 4662). */
+struct front_member {
+    char                fm_aor[256];
+    char                fm_uri[260];  /* "sip:" fm_aor, for the RLMI */
+    struct pa_watcher  *fm_watcher;   /* NULL once its user left */
+    unsigned long       fm_version;   /* its dialog-info version */
+    int                 fm_dirty;     /* changed since the last NOTIFY */
+};
+
 /* One accepted subscription: the nua handle is bound to it. */
 struct front_sub {
     struct front       *ss_front;
@@ -67,7 +77,12 @@ struct front_sub {
     int                 ss_shown;     /* dialog state last sent, or -1 */
     unsigned            ss_dirty;     /* changes waiting (PA_CHG_*) */
     int                 ss_inflight;  /* a NOTIFY awaits its answer */
-    char                ss_aor[256];
+    int                 ss_ending;    /* unsubscribed; the end is near */
+    char                ss_aor[256];  /* the user, or the list */
+    int                 ss_is_list;   /* RFC 4662: ss_aor is a list */
+    struct front_member *ss_members;  /* a list subscription: its users */
+    size_t              ss_nmembers;
+    unsigned long       ss_rlmi_version;
 };
 
 /*
@@ -106,6 +121,20 @@ void front_notify_flush(struct front_sub *ss);
 /* The notifier the presence agent calls (pa_notifier). */
 void front_notify_send(void *arg, void *handle, const struct pa_state *st,
     unsigned changed);
-void front_notify_terminate(void *arg, void *handle, const char *reason);
+void front_notify_terminate(void *arg, void *handle, const char *aor,
+    const char *reason);
+
+/*
+ * Resource lists (RFC 4662).  front_list_subscribe() takes a SUBSCRIBE
+ * whose URI is a list: it answers it and returns 1, or returns 0 when
+ * the URI is no list.  The others serve subscriptions with ss_members.
+ */
+int front_list_subscribe(struct front *sf, nua_handle_t *nh,
+    const sip_t *sip, const struct front_event *ev);
+void front_list_changed(struct front_sub *ss, const struct pa_state *st);
+void front_list_flush(struct front_sub *ss);
+void front_list_member_gone(struct front_sub *ss, const char *aor);
+void front_list_release(struct front_sub *ss);
+void front_lists_free(struct front *sf);
 
 #endif

@@ -148,6 +148,11 @@ front_notify_send(void *arg, void *handle, const struct pa_state *st,
     struct front_sub *ss = handle;
 
     (void)arg;
+    if (ss->ss_is_list) {
+        if (changed & PA_CHG_VIEW)
+            front_list_changed(ss, st);
+        return;
+    }
     if (ss->ss_inflight) {
         ss->ss_dirty |= changed;
         return;
@@ -162,6 +167,10 @@ front_notify_flush(struct front_sub *ss)
     struct pa_state st;
     unsigned changed = ss->ss_dirty;
 
+    if (ss->ss_is_list) {
+        front_list_flush(ss);
+        return;
+    }
     if (changed == 0 || ss->ss_watcher == NULL)
         return;
     ss->ss_dirty = 0;

@@ -40,6 +40,8 @@ front_sub_free(struct front_sub *ss, const char *reason)
 {
     log_info("subscribe ended user=%s reason=%s event=%s", ss->ss_aor,
         reason, ss->ss_event->fe_name);
+    if (ss->ss_is_list)
+        front_list_release(ss);
     if (ss->ss_watcher != NULL)
         pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
     nua_handle_bind(ss->ss_nh, NULL);
@@ -125,6 +127,15 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     struct pa_user *u;
     long expires;
 
+    if (ev != NULL && !sf->sf_stopping) {
+        switch (front_list_subscribe(sf, nh, sip, ev)) {
+        case 1:
+            nua_handle_destroy(nh);
+            return;
+        case 2:
+            return;
+        }
+    }
     u = front_subscribe_check(sf, nh, sip, ev, &expires);
     if (u == NULL) {
         nua_handle_destroy(nh);
@@ -167,6 +178,8 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
         /* nua sends the final NOTIFY; we free on its answer. */
         log_info("subscribe removed user=%s event=%s", ss->ss_aor,
             ss->ss_event->fe_name);
+        if (ss->ss_is_list)
+            front_list_release(ss);
         if (ss->ss_watcher != NULL)
             pa_watch_del(sf->sf_pa, ss->ss_watcher);
         ss->ss_watcher = NULL;
@@ -207,12 +220,17 @@ front_notify_answered(struct front *sf, nua_handle_t *nh,
 }
 
 void
-front_notify_terminate(void *arg, void *handle, const char *reason)
+front_notify_terminate(void *arg, void *handle, const char *aor,
+    const char *reason)
 {
     struct front_sub *ss = handle;
     char state[64];
 
     (void)arg;
+    if (ss->ss_is_list) {
+        front_list_member_gone(ss, aor);
+        return;
+    }
     ss->ss_watcher = NULL;   /* the agent frees it */
     snprintf(state, sizeof(state), "terminated;reason=%s", reason);
     nua_notify(ss->ss_nh, NUTAG_SUBSTATE(nua_substate_terminated),

@@ -89,6 +89,31 @@ gw_map_opts(const struct conf *c, struct map_opts *mo)
     mo->mo_away_session = strcmp(c->c_graph_away_mode, "session") == 0;
 }
 
+/* The resource lists, checked against the user map now in force. */
+static int
+gw_load_lists(struct gateway *gw, const struct conf *c)
+{
+    struct store_list *l = NULL;
+    char *err = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (c->c_users_lists[0] != '\0' &&
+        listmap_read(c->c_users_lists, c->c_sip_domain, &l, &n, &err) != 0) {
+        log_warn("gateway lists-failed errors:\n%s", err);
+        free(err);
+        return -1;
+    }
+    rc = front_set_lists(gw->gw_front, l, n, &err);
+    if (rc != 0) {
+        log_warn("gateway lists-failed path=%s errors:\n%s",
+            c->c_users_lists, err);
+        free(err);
+    }
+    listmap_free(l, n);
+    return rc;
+}
+
 /* SIGHUP: a new configuration and user map, or the old ones kept. */
 static void
 gw_reload(struct gateway *gw)
@@ -124,6 +149,8 @@ gw_reload(struct gateway *gw)
             err);
         free(err);
     }
+    if (gw_load_lists(gw, c) != 0)
+        log_warn("gateway lists-reload-failed keeping=old-lists");
     conf_free(gw->gw_conf);
     gw->gw_conf = c;
 }
@@ -203,7 +230,9 @@ gw_build(struct gateway *gw)
     pa_restore(gw->gw_pa);
     gw_front_conf(c, &fc);
     gw->gw_front = front_create(gw->gw_root, &fc, gw->gw_pa);
-    return gw->gw_front ? 0 : -1;
+    if (gw->gw_front == NULL)
+        return -1;
+    return gw_load_lists(gw, c);
 }
 
 struct gateway *

@@ -31,6 +31,49 @@ usage(FILE *fp)
         "  -h          print this help and exit\n", DEFAULT_CONF);
 }
 
+/* True if aor is one of the n users. */
+static int
+user_known(const struct store_user *rows, size_t n, const char *aor)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(rows[i].su_aor, aor) == 0)
+            return 1;
+    return 0;
+}
+
+/* -n: the resource lists, and that each member is a user. */
+static int
+check_lists(const struct conf *c, const struct store_user *rows, size_t n)
+{
+    struct store_list *l;
+    size_t nl, i, j;
+    char *err = NULL;
+    int bad = 0;
+
+    if (c->c_users_lists[0] == '\0')
+        return 0;
+    if (listmap_read(c->c_users_lists, c->c_sip_domain, &l, &nl,
+        &err) != 0) {
+        fprintf(stderr, "%s\npresgwd: lists %s have errors\n", err,
+            c->c_users_lists);
+        free(err);
+        return 1;
+    }
+    for (i = 0; i < nl; i++) {
+        for (j = 0; j < l[i].sl_n; j++) {
+            if (user_known(rows, n, l[i].sl_members[j]))
+                continue;
+            fprintf(stderr, "%s: list %s: %s is not in the user map\n",
+                c->c_users_lists, l[i].sl_uri, l[i].sl_members[j]);
+            bad = 1;
+        }
+    }
+    listmap_free(l, nl);
+    return bad;
+}
+
 /* -n: the configuration and the user map, checked without side effects. */
 static int
 check_config(const char *path)
@@ -39,6 +82,7 @@ check_config(const char *path)
     struct conf *c;
     char *err = NULL;
     size_t n;
+    int rc;
 
     c = conf_load(path, &err);
     if (c == NULL) {
@@ -55,11 +99,13 @@ check_config(const char *path)
         conf_free(c);
         return 1;
     }
-    printf("presgwd: configuration %s is valid (%zu users in %s)\n", path,
-        n, c->c_users_map);
+    rc = check_lists(c, rows, n);
+    if (rc == 0)
+        printf("presgwd: configuration %s is valid (%zu users in %s)\n",
+            path, n, c->c_users_map);
     usermap_free(rows, n);
     conf_free(c);
-    return 0;
+    return rc;
 }
 
 static void

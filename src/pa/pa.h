@@ -53,8 +53,9 @@ struct pa_notifier {
      */
     void (*pn_notify)(void *arg, void *handle, const struct pa_state *st,
         unsigned changed);
-    /* Ends the subscription behind handle (its user left the map). */
-    void (*pn_terminate)(void *arg, void *handle, const char *reason);
+    /* The watcher behind handle lost its user aor (it left the map). */
+    void (*pn_terminate)(void *arg, void *handle, const char *aor,
+        const char *reason);
     void *pn_arg;
 };
 

@@ -82,7 +82,7 @@ pa_user_remove(struct pa *pa, struct pa_user *u)
         next = w->w_next;
         if (pa->pa_notifier.pn_terminate != NULL)
             pa->pa_notifier.pn_terminate(pa->pa_notifier.pn_arg,
-                w->w_handle, "noresource");
+                w->w_handle, u->pu_aor, "noresource");
         free(w);
     }
     u->pu_watchers = NULL;

@@ -101,6 +101,21 @@ int usermap_read(const char *path, const char *domain,
 void usermap_free(struct store_user *u, size_t n);
 
 /*
+ * The resource list file (RFC 4662 lists for BLF list keys): one list per
+ * line, "LIST-AOR, MEMBER, MEMBER, ...", addresses in any form the user
+ * map takes.  Same error rules as usermap_read().
+ */
+struct store_list {
+    char       *sl_uri;          /* canonical "sales@example.com" */
+    char      **sl_members;      /* canonical AORs */
+    size_t      sl_n;
+};
+
+int listmap_read(const char *path, const char *domain,
+    struct store_list **out, size_t *n, char **err);
+void listmap_free(struct store_list *l, size_t n);
+
+/*
  * Writes the canonical form of a SIP address of record ("user@host",
  * host in lower case, no scheme, parameters or port) into dst.  Returns
  * 0, or -1 if aor has no user part.

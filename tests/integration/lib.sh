@@ -314,6 +314,11 @@ map = users.csv
 [log]
 level = ${LOG_LEVEL:-info}
 EOF
+    # A lists file written by the test becomes users.lists.
+    if [ -f "$T/lists.csv" ]; then
+        sed -i 's/^map = users.csv$/map = users.csv\nlists = lists.csv/' \
+            "$T/presgwd.conf"
+    fi
 }
 
 # Remembers how long the log is; wait_for_log looks only after it.

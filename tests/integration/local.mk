@@ -31,3 +31,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/sipp/subscribe-hold.xml \
 	tests/sipp/subscribe-watch.xml \
 	tests/sipp/unknown-user.xml
+
+# Resource lists (RFC 4662).
+TESTS += tests/integration/blf_list_full_then_partial.sh
+EXTRA_DIST += tests/integration/blf_list_full_then_partial.sh \
+	tests/sipp/subscribe-list.xml

@@ -50,9 +50,10 @@ rec_notify(void *arg, void *handle, const struct pa_state *st,
 }
 
 static void
-rec_terminate(void *arg, void *handle, const char *reason)
+rec_terminate(void *arg, void *handle, const char *aor, const char *reason)
 {
     (void)arg;
+    (void)aor;
     (void)reason;
     rec.terminates++;
     rec.last_handle = handle;
