@@ -6,24 +6,19 @@
  *
  * Both directions live in one file because they share the element names
  * and limits, and a body we build must read back the same.  The libxml2
- * tree lives only inside afe_parse().
+ * tree lives only inside presxml_read(), called by afe_parse().
  */
 #include "config.h"
 
-#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "core.h"
 #include "presence/presence.h"
-
-/* As for PIDF: no network, no entities, DOCTYPE refused by a hook. */
-#define AFE_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS)
+#include "presence/pres_text.h"
+#include "presence/presxml.h"
 
 /*
  * The ECMA-323 edition 3 namespace, the only one accepted and written.
@@ -77,130 +72,17 @@ static const char *const afe_fwd_names[AFE_FWD_COUNT] = {
 
 #define AFE_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parser-side state shared with the libxml2 callbacks. */
-struct afe_ctx {
-    int     ac_dtd;          /* a DOCTYPE was met; parsing stopped there */
-    int     ac_err_line;     /* first libxml2 error, for the debug log */
-    char    ac_err[96];
+/*
+ * What presxml_read() says of a body that never gets to afe_convert().
+ * afe_parse() takes an empty body as a request for state before that,
+ * so the reason for one is never given.
+ */
+static const struct presxml_kind afe_kind = {
+    "afe",                                /* logs "afe parse error" */
+    "empty as-feature-event body",        /* no body: see above */
+    "as-feature-event body too large",    /* longer than libxml2 takes */
+    "as-feature-event not well-formed",   /* not XML */
 };
-
-/* libxml2's global error handlers, saved around one parse. */
-struct afe_quiet {
-    xmlStructuredErrorFunc   aq_serror;
-    void                    *aq_sctx;
-    xmlGenericErrorFunc      aq_gerror;
-    void                    *aq_gctx;
-};
-
-static void
-afe_on_error(void *data, xmlErrorPtr err)
-{
-    struct afe_ctx *ac = data;
-    size_t n;
-
-    if (ac == NULL || err == NULL || ac->ac_err[0] != '\0')
-        return;
-    ac->ac_err_line = err->line;
-    xstrlcpy(ac->ac_err, err->message ? err->message : "?",
-        sizeof(ac->ac_err));
-    n = strlen(ac->ac_err);
-    while (n > 0 && ac->ac_err[n - 1] == '\n')
-        ac->ac_err[--n] = '\0';
-}
-
-static void
-afe_on_generic(void *data, const char *msg, ...)
-{
-    (void)data;
-    (void)msg;
-}
-
-/* libxml2 messages come to us for one parse, never to stderr. */
-static void
-afe_quiet_begin(struct afe_quiet *q, struct afe_ctx *ac)
-{
-    q->aq_serror = xmlStructuredError;
-    q->aq_sctx = xmlStructuredErrorContext;
-    q->aq_gerror = xmlGenericError;
-    q->aq_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(ac, afe_on_error);
-    xmlSetGenericErrorFunc(ac, afe_on_generic);
-}
-
-static void
-afe_quiet_end(const struct afe_quiet *q)
-{
-    xmlSetStructuredErrorFunc(q->aq_sctx, q->aq_serror);
-    xmlSetGenericErrorFunc(q->aq_gctx, q->aq_gerror);
-}
-
-/* SAX hook for <!DOCTYPE ...>: these bodies have no DTD to read. */
-static void
-afe_on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-    const xmlChar *sys_id)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct afe_ctx *ac = ctxt->_private;
-
-    (void)name;
-    (void)ext_id;
-    (void)sys_id;
-    ac->ac_dtd = 1;
-    xmlStopParser(ctxt);
-}
-
-/* The tree, or NULL when not well-formed or stopped at a DOCTYPE. */
-static xmlDoc *
-afe_run_parser(const char *body, size_t len, struct afe_ctx *ac)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *xdoc;
-    int wf;
-
-    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
-    if (ctxt == NULL)
-        return NULL;
-    if (xmlCtxtUseOptions(ctxt, AFE_XML_OPTIONS) != 0) {
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    ctxt->sax->internalSubset = afe_on_doctype;
-    ctxt->sax->externalSubset = afe_on_doctype;
-    ctxt->_private = ac;
-    wf = xmlParseDocument(ctxt) == 0 && ctxt->wellFormed &&
-        ctxt->nsWellFormed;
-    xdoc = ctxt->myDoc;
-    ctxt->myDoc = NULL;
-    xmlFreeParserCtxt(ctxt);
-
-    /* The hook catches every DOCTYPE; the tree check is a second net. */
-    if (xdoc != NULL && (xdoc->intSubset != NULL || xdoc->extSubset != NULL))
-        ac->ac_dtd = 1;
-    if (wf && !ac->ac_dtd)
-        return xdoc;
-    xmlFreeDoc(xdoc);
-    return NULL;
-}
-
-/* Body to tree: NULL with *out set, or the reason with *out NULL. */
-static const char *
-afe_read(const char *body, size_t len, xmlDoc **out)
-{
-    struct afe_ctx ac;
-    struct afe_quiet q;
-
-    memset(&ac, 0, sizeof(ac));
-    xmlInitParser();
-    afe_quiet_begin(&q, &ac);
-    *out = afe_run_parser(body, len, &ac);
-    afe_quiet_end(&q);
-    if (*out != NULL)
-        return NULL;
-    if (ac.ac_err[0] != '\0')
-        log_debug("afe parse error line=%d msg=\"%s\"", ac.ac_err_line,
-            ac.ac_err);
-    return ac.ac_dtd ? "DTD not allowed" : "as-feature-event not well-formed";
-}
 
 static int
 afe_space(char c)
@@ -221,34 +103,6 @@ afe_blank(const char *body, size_t len)
     return 1;
 }
 
-/*
- * The text of n without surrounding white space into out.  Returns -1
- * when it does not fit: a cut device or number would name another one.
- */
-static int
-afe_text(const xmlNode *n, char *out, size_t outlen)
-{
-    xmlChar *x = xmlNodeGetContent(n);
-    const char *s;
-    size_t len;
-
-    out[0] = '\0';
-    if (x == NULL)
-        return 0;
-    s = (const char *)x;
-    while (afe_space(*s))
-        s++;
-    len = strlen(s);
-    while (len > 0 && afe_space(s[len - 1]))
-        len--;
-    if (len < outlen) {
-        memcpy(out, s, len);
-        out[len] = '\0';
-    }
-    xmlFree(x);
-    return len < outlen ? 0 : -1;
-}
-
 /* The first child {ECMA-323}name of parent, or NULL. */
 static const xmlNode *
 afe_child(const xmlNode *parent, const char *name)
@@ -256,10 +110,7 @@ afe_child(const xmlNode *parent, const char *name)
     const xmlNode *n;
 
     for (n = parent->children; n != NULL; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-            n->ns->href != NULL &&
-            strcmp((const char *)n->ns->href, AFE_NS) == 0 &&
-            strcmp((const char *)n->name, name) == 0)
+        if (presxml_is(n, AFE_NS, name))
             return n;
     }
     return NULL;
@@ -272,7 +123,7 @@ afe_bool(const xmlNode *parent, const char *name)
     const xmlNode *n = afe_child(parent, name);
     char word[AFE_WORD_MAX];
 
-    if (n == NULL || afe_text(n, word, sizeof(word)) != 0)
+    if (n == NULL || presxml_text(n, word, sizeof(word)) != 0)
         return -1;
     if (strcasecmp(word, "true") == 0 || strcmp(word, "1") == 0)
         return 1;
@@ -281,14 +132,17 @@ afe_bool(const xmlNode *parent, const char *name)
     return -1;
 }
 
-/* A text child into out; absent or empty is "".  -1 when too long. */
+/*
+ * A text child into out, trimmed; absent or empty is "".  -1 when it is
+ * too long to keep whole: a cut device or number would name another one.
+ */
 static int
 afe_value(const xmlNode *parent, const char *name, char *out, size_t outlen)
 {
     const xmlNode *n = afe_child(parent, name);
 
     out[0] = '\0';
-    return n == NULL ? 0 : afe_text(n, out, outlen);
+    return n == NULL ? 0 : presxml_text(n, out, outlen);
 }
 
 /*
@@ -341,18 +195,17 @@ afe_root(const xmlNode *root, const struct afe_root_row **out)
     }
     if (i == AFE_NELEM(afe_root_rows))
         return "not an as-feature-event document";
-    if (root->ns == NULL || root->ns->href == NULL ||
-        strcmp((const char *)root->ns->href, AFE_NS) != 0)
+    if (!presxml_in_ns(root, AFE_NS))
         return "wrong as-feature-event namespace";
     *out = &afe_root_rows[i];
     return NULL;
 }
 
-/* The tree to our model; NULL on success, else the reason. */
+/* The tree under root into arg, an afe_request; NULL or the reason. */
 static const char *
-afe_convert(const xmlDoc *xdoc, struct afe_request *req)
+afe_convert(const xmlNode *root, void *arg)
 {
-    const xmlNode *root = xmlDocGetRootElement(xdoc);
+    struct afe_request *req = arg;
     const struct afe_root_row *row;
     const char *reason;
     int on;
@@ -380,48 +233,16 @@ int
 afe_parse(const char *body, size_t len, struct afe_request *req,
     char *why, size_t whylen)
 {
-    const char *reason;
-    xmlDoc *xdoc = NULL;
-
     memset(req, 0, sizeof(*req));
     req->ar_ring_count = -1;
     if (body == NULL || afe_blank(body, len))
         return 0;
-    if (len > INT_MAX)
-        reason = "as-feature-event body too large";
-    else
-        reason = afe_read(body, len, &xdoc);
-    if (reason == NULL) {
-        reason = afe_convert(xdoc, req);
-        xmlFreeDoc(xdoc);
-    }
-    if (reason == NULL)
+    if (presxml_read(body, len, &afe_kind, afe_convert, req, why,
+        whylen) == 0)
         return 0;
-
     memset(req, 0, sizeof(*req));
     req->ar_ring_count = -1;
-    if (why != NULL && whylen > 0)
-        xstrlcpy(why, reason, whylen);
     return -1;
-}
-
-/*
- * Device numbers and forwarding targets are digits or SIP URIs: printable
- * ASCII shorter than DLG_URI_MAX.  Anything else is refused rather than
- * mended, since a phone would dial what we write.
- */
-static int
-afe_value_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (s == NULL || strlen(s) >= DLG_URI_MAX)
-        return 0;
-    for (; *p != '\0'; p++) {
-        if (*p < 0x20 || *p >= 0x7F)
-            return 0;
-    }
-    return 1;
 }
 
 /*
@@ -450,12 +271,17 @@ afe_finish(struct buf *b, const char *root)
     return buf_steal(b);
 }
 
+/*
+ * Device numbers and forwarding targets are digits or SIP URIs, so the
+ * builders take printable ASCII only, and refuse anything else rather
+ * than mend it: a phone would dial what we write.
+ */
 char *
 afe_build_dnd(const char *device, int on)
 {
     struct buf b;
 
-    if (!afe_value_ok(device)) {
+    if (!pres_text_printable(device, DLG_URI_MAX)) {
         log_warn("afe build refused reason=\"bad device\"");
         return NULL;
     }
@@ -474,7 +300,8 @@ afe_build_forwarding(const char *device, enum afe_fwd_type type,
 
     if (dn == NULL)
         dn = "";
-    if (!afe_value_ok(device) || !afe_value_ok(dn) ||
+    if (!pres_text_printable(device, DLG_URI_MAX) ||
+        !pres_text_printable(dn, DLG_URI_MAX) ||
         (unsigned)type >= AFE_FWD_COUNT || ring_count > AFE_RING_MAX) {
         log_warn("afe build refused reason=\"bad forwarding\"");
         return NULL;

@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "presence/presence.h"
+#include "presence/pres_text.h"
 
 /* The skeleton plus every field of struct dlg_dialog, all escaped. */
 #define DINFO_BUILD_MAX 16384
@@ -87,59 +88,6 @@ static const char *const dinfo_dir_words[] = {
 #define DINFO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * A URI, an id or a tag goes out only when it is non-empty printable
- * ASCII shorter than max: SIP allows nothing else in them, and anything
- * else could not be put into XML faithfully.
- */
-static int
-dinfo_token_ok(const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (s == NULL || s[0] == '\0' || strlen(s) >= max)
-        return 0;
-    for (; *p != '\0'; p++) {
-        if (*p < 0x20 || *p >= 0x7F)
-            return 0;
-    }
-    return 1;
-}
-
-/*
- * The length of the UTF-8 character at s when it is one XML 1.0 allows
- * in text (no controls, surrogates, U+FFFE/U+FFFF, no overlong forms),
- * else 0.  A NUL byte stops a sequence as any other bad byte does.
- */
-static size_t
-dinfo_utf8_ok(const unsigned char *s)
-{
-    static const unsigned long least[] = { 0, 0, 0x80, 0x800, 0x10000 };
-    unsigned long cp;
-    size_t n, i;
-
-    if (s[0] < 0x80)
-        return (s[0] >= 0x20 && s[0] != 0x7F) ? 1 : 0;
-    if ((s[0] & 0xE0) == 0xC0)
-        n = 2;
-    else if ((s[0] & 0xF0) == 0xE0)
-        n = 3;
-    else if ((s[0] & 0xF8) == 0xF0)
-        n = 4;
-    else
-        return 0;
-    cp = s[0] & (0x7Fu >> n);
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
-        cp == 0xFFFE || cp == 0xFFFF)
-        return 0;
-    return n;
-}
-
-/*
  * Appends a display name escaped for an attribute: control characters
  * become spaces and bytes that are not UTF-8 become '?', so a name from
  * any source yields a well-formed document.
@@ -152,7 +100,7 @@ dinfo_put_name(struct buf *b, const char *name)
     size_t n;
 
     while (*s != '\0') {
-        n = dinfo_utf8_ok(s);
+        n = pres_text_utf8_len(s);
         if (n == 0) {
             buf_puts(b, *s < 0x80 ? " " : "?");
             s++;
@@ -169,7 +117,7 @@ dinfo_put_name(struct buf *b, const char *name)
 static void
 dinfo_put_attr(struct buf *b, const char *name, const char *value)
 {
-    if (!dinfo_token_ok(value, DLG_ID_MAX))
+    if (!pres_text_token(value, DLG_ID_MAX))
         return;
     buf_printf(b, " %s=\"", name);
     buf_put_xml(b, value);
@@ -181,7 +129,7 @@ static void
 dinfo_put_party(struct buf *b, const char *tag, const char *uri,
     const char *name)
 {
-    if (!dinfo_token_ok(uri, DLG_URI_MAX))
+    if (!pres_text_token(uri, DLG_URI_MAX))
         return;
     buf_printf(b, "  <%s>\n   <identity", tag);
     if (name[0] != '\0') {
@@ -206,7 +154,7 @@ dinfo_put_dialog(struct buf *b, const struct dinfo_out_row *row,
     enum dlg_direction dir = row->or_dir;
     const char *id = DINFO_DEFAULT_ID;
 
-    if (dlg != NULL && dinfo_token_ok(dlg->dd_id, DLG_ID_MAX))
+    if (dlg != NULL && pres_text_token(dlg->dd_id, DLG_ID_MAX))
         id = dlg->dd_id;
     if (dir == DLG_DIR_NONE && dlg != NULL &&
         (unsigned)dlg->dd_direction < DINFO_NELEM(dinfo_dir_words))
@@ -240,7 +188,7 @@ dialoginfo_build(const char *entity, unsigned long version,
 
     /* RFC 4235 requires the entity; servers that sent entity="" left
      * phones guessing whose lamp it was. */
-    if (!dinfo_token_ok(entity, PRES_ENTITY_MAX)) {
+    if (!pres_text_token(entity, PRES_ENTITY_MAX)) {
         log_warn("dialoginfo build refused reason=\"bad entity\"");
         return NULL;
     }

@@ -7,7 +7,8 @@
  * pvalue for pval, an empty <dialog-info/>.  None of these changes what
  * a lamp should show, so the reader takes what it understands and skips
  * the rest.  Elements are matched by namespace URI and local name, never
- * by prefix.  The libxml2 tree lives only inside dialoginfo_parse().
+ * by prefix.  The libxml2 tree lives only inside presxml_read(), called
+ * by dialoginfo_parse().
  */
 #include "config.h"
 
@@ -15,19 +16,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "core.h"
 #include "presence/presence.h"
-
-/*
- * No network and no entity substitution; a DOCTYPE of any kind stops the
- * parser in dinfo_on_doctype() before its subset is read.
- */
-#define DINFO_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS)
+#include "presence/presxml.h"
 
 /* RFC 4235 section 4.1; no other namespace has ever been seen. */
 #define DINFO_NS "urn:ietf:params:xml:ns:dialog-info"
@@ -94,210 +87,13 @@ static const struct dinfo_rank_row dinfo_rank_rows[] = {
 
 #define DINFO_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parser-side state shared with the libxml2 callbacks. */
-struct dinfo_ctx {
-    int     dc_dtd;          /* a DOCTYPE was met; parsing stopped there */
-    int     dc_err_line;     /* first libxml2 error, for the debug log */
-    char    dc_err[96];
+/* What presxml_read() says of a body that never gets to dinfo_convert(). */
+static const struct presxml_kind dinfo_kind = {
+    "dialoginfo",                    /* logs "dialoginfo parse error" */
+    "empty dialog-info body",        /* no body */
+    "dialog-info body too large",    /* longer than libxml2 takes */
+    "dialog-info not well-formed",   /* not XML */
 };
-
-/* libxml2's global error handlers, saved around one parse. */
-struct dinfo_quiet {
-    xmlStructuredErrorFunc   dq_serror;
-    void                    *dq_sctx;
-    xmlGenericErrorFunc      dq_gerror;
-    void                    *dq_gctx;
-};
-
-static void
-dinfo_on_error(void *data, xmlErrorPtr err)
-{
-    struct dinfo_ctx *dc = data;
-    size_t n;
-
-    if (dc == NULL || err == NULL || dc->dc_err[0] != '\0')
-        return;
-    dc->dc_err_line = err->line;
-    xstrlcpy(dc->dc_err, err->message ? err->message : "?",
-        sizeof(dc->dc_err));
-    n = strlen(dc->dc_err);
-    while (n > 0 && dc->dc_err[n - 1] == '\n')
-        dc->dc_err[--n] = '\0';
-}
-
-static void
-dinfo_on_generic(void *data, const char *msg, ...)
-{
-    (void)data;
-    (void)msg;
-}
-
-/*
- * libxml2 reports through process-wide handlers.  They point at us for
- * the length of one parse, so nothing reaches stderr, and are put back
- * afterwards for whoever else uses libxml2.
- */
-static void
-dinfo_quiet_begin(struct dinfo_quiet *q, struct dinfo_ctx *dc)
-{
-    q->dq_serror = xmlStructuredError;
-    q->dq_sctx = xmlStructuredErrorContext;
-    q->dq_gerror = xmlGenericError;
-    q->dq_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(dc, dinfo_on_error);
-    xmlSetGenericErrorFunc(dc, dinfo_on_generic);
-}
-
-static void
-dinfo_quiet_end(const struct dinfo_quiet *q)
-{
-    xmlSetStructuredErrorFunc(q->dq_sctx, q->dq_serror);
-    xmlSetGenericErrorFunc(q->dq_gctx, q->dq_gerror);
-}
-
-/* SAX hook for <!DOCTYPE ...>: dialog-info has no DTD to read. */
-static void
-dinfo_on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-    const xmlChar *sys_id)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct dinfo_ctx *dc = ctxt->_private;
-
-    (void)name;
-    (void)ext_id;
-    (void)sys_id;
-    dc->dc_dtd = 1;
-    xmlStopParser(ctxt);
-}
-
-/*
- * Runs libxml2 over body.  Returns the tree, or NULL when the body is not
- * well-formed, the parser could not start, or a DOCTYPE stopped it
- * (dc->dc_dtd tells).
- */
-static xmlDoc *
-dinfo_run_parser(const char *body, size_t len, struct dinfo_ctx *dc)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *xdoc;
-    int wf;
-
-    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
-    if (ctxt == NULL)
-        return NULL;
-    if (xmlCtxtUseOptions(ctxt, DINFO_XML_OPTIONS) != 0) {
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    ctxt->sax->internalSubset = dinfo_on_doctype;
-    ctxt->sax->externalSubset = dinfo_on_doctype;
-    ctxt->_private = dc;
-    wf = xmlParseDocument(ctxt) == 0 && ctxt->wellFormed &&
-        ctxt->nsWellFormed;
-    xdoc = ctxt->myDoc;
-    ctxt->myDoc = NULL;
-    xmlFreeParserCtxt(ctxt);
-
-    /* The hook catches every DOCTYPE; the tree check is a second net. */
-    if (xdoc != NULL && (xdoc->intSubset != NULL || xdoc->extSubset != NULL))
-        dc->dc_dtd = 1;
-    if (wf && !dc->dc_dtd)
-        return xdoc;
-    xmlFreeDoc(xdoc);
-    return NULL;
-}
-
-/* Body to tree: NULL with *out set, or the reason with *out NULL. */
-static const char *
-dinfo_read(const char *body, size_t len, xmlDoc **out)
-{
-    struct dinfo_ctx dc;
-    struct dinfo_quiet q;
-
-    memset(&dc, 0, sizeof(dc));
-    xmlInitParser();
-    dinfo_quiet_begin(&q, &dc);
-    *out = dinfo_run_parser(body, len, &dc);
-    dinfo_quiet_end(&q);
-    if (*out != NULL)
-        return NULL;
-    if (dc.dc_err[0] != '\0')
-        log_debug("dialoginfo parse error line=%d msg=\"%s\"",
-            dc.dc_err_line, dc.dc_err);
-    return dc.dc_dtd ? "DTD not allowed" : "dialog-info not well-formed";
-}
-
-/* Is n the element {dialog-info}name? */
-static int
-dinfo_is(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-        n->ns->href != NULL &&
-        strcmp((const char *)n->ns->href, DINFO_NS) == 0 &&
-        strcmp((const char *)n->name, name) == 0;
-}
-
-static int
-dinfo_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/*
- * Copies s without leading and trailing white space into out, cut at a
- * UTF-8 character boundary if it does not fit.  Returns the trimmed
- * length before any cut, so the caller can tell a cut happened.
- */
-static size_t
-dinfo_trim_copy(const char *s, char *out, size_t outlen)
-{
-    size_t len, n;
-
-    while (dinfo_space(*s))
-        s++;
-    len = strlen(s);
-    while (len > 0 && dinfo_space(s[len - 1]))
-        len--;
-    n = len < outlen ? len : outlen - 1;
-    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return len;
-}
-
-/*
- * The trimmed value of attribute name (no namespace) of n into out; ""
- * when absent.  Returns -1 when it is too long to keep whole.
- */
-static int
-dinfo_attr(const xmlNode *n, const char *name, char *out, size_t outlen)
-{
-    xmlChar *s = xmlGetNoNsProp(n, (const xmlChar *)name);
-    size_t len;
-
-    out[0] = '\0';
-    if (s == NULL)
-        return 0;
-    len = dinfo_trim_copy((const char *)s, out, outlen);
-    xmlFree(s);
-    return len < outlen ? 0 : -1;
-}
-
-/* The trimmed text of n into out; -1 when it was cut. */
-static int
-dinfo_text(const xmlNode *n, char *out, size_t outlen)
-{
-    xmlChar *s = xmlNodeGetContent(n);
-    size_t len;
-
-    out[0] = '\0';
-    if (s == NULL)
-        return 0;
-    len = dinfo_trim_copy((const char *)s, out, outlen);
-    xmlFree(s);
-    return len < outlen ? 0 : -1;
-}
 
 /* <state>: the words are lower case in RFC 4235; case is forgiven. */
 static enum dlg_state
@@ -306,7 +102,7 @@ dinfo_state(const xmlNode *n)
     char word[DINFO_WORD_MAX];
     size_t i;
 
-    if (dinfo_text(n, word, sizeof(word)) != 0)
+    if (presxml_text(n, word, sizeof(word)) != 0)
         return DLG_NONE;
     for (i = 0; i < DINFO_NELEM(dinfo_state_rows); i++) {
         if (strcasecmp(dinfo_state_rows[i].sr_name, word) == 0)
@@ -321,7 +117,7 @@ dinfo_direction(const xmlNode *dialog)
     char word[DINFO_WORD_MAX];
     size_t i;
 
-    if (dinfo_attr(dialog, "direction", word, sizeof(word)) != 0)
+    if (presxml_attr(dialog, "direction", word, sizeof(word)) != 0)
         return DLG_DIR_NONE;
     for (i = 0; i < DINFO_NELEM(dinfo_dir_rows); i++) {
         if (strcasecmp(dinfo_dir_rows[i].dr_name, word) == 0)
@@ -343,11 +139,11 @@ dinfo_party(const xmlNode *party, char *uri, size_t urilen, char *name,
     const xmlNode *n;
 
     for (n = party->children; n != NULL; n = n->next) {
-        if (!dinfo_is(n, "identity"))
+        if (!presxml_is(n, DINFO_NS, "identity"))
             continue;
-        if (dinfo_text(n, uri, urilen) != 0)
+        if (presxml_text(n, uri, urilen) != 0)
             uri[0] = '\0';
-        (void)dinfo_attr(n, "display", name, namelen);
+        (void)presxml_attr(n, "display", name, namelen);
         return;
     }
 }
@@ -365,27 +161,27 @@ dinfo_dialog(const xmlNode *dialog, struct dlg_dialog *d)
     int have_state = 0, have_local = 0, have_remote = 0;
 
     memset(d, 0, sizeof(*d));
-    if (dinfo_attr(dialog, "id", d->dd_id, sizeof(d->dd_id)) != 0 ||
-        dinfo_attr(dialog, "call-id", d->dd_call_id,
+    if (presxml_attr(dialog, "id", d->dd_id, sizeof(d->dd_id)) != 0 ||
+        presxml_attr(dialog, "call-id", d->dd_call_id,
             sizeof(d->dd_call_id)) != 0 ||
-        dinfo_attr(dialog, "local-tag", d->dd_local_tag,
+        presxml_attr(dialog, "local-tag", d->dd_local_tag,
             sizeof(d->dd_local_tag)) != 0 ||
-        dinfo_attr(dialog, "remote-tag", d->dd_remote_tag,
+        presxml_attr(dialog, "remote-tag", d->dd_remote_tag,
             sizeof(d->dd_remote_tag)) != 0)
         return "dialog-info id too long";
     d->dd_direction = dinfo_direction(dialog);
 
     for (n = dialog->children; n != NULL; n = n->next) {
-        if (!have_state && dinfo_is(n, "state")) {
+        if (!have_state && presxml_is(n, DINFO_NS, "state")) {
             /* The event attribute (replaced, rejected, ...) says why a
              * dialog ended; a lamp needs only that it did. */
             d->dd_state = dinfo_state(n);
             have_state = 1;
-        } else if (!have_local && dinfo_is(n, "local")) {
+        } else if (!have_local && presxml_is(n, DINFO_NS, "local")) {
             dinfo_party(n, d->dd_local_uri, sizeof(d->dd_local_uri),
                 d->dd_local_name, sizeof(d->dd_local_name));
             have_local = 1;
-        } else if (!have_remote && dinfo_is(n, "remote")) {
+        } else if (!have_remote && presxml_is(n, DINFO_NS, "remote")) {
             dinfo_party(n, d->dd_remote_uri, sizeof(d->dd_remote_uri),
                 d->dd_remote_name, sizeof(d->dd_remote_name));
             have_remote = 1;
@@ -444,37 +240,37 @@ dinfo_header(const xmlNode *root, struct dlg_doc *doc)
     char word[DINFO_WORD_MAX];
     long v;
 
-    if (dinfo_attr(root, "version", word, sizeof(word)) == 0 &&
+    if (presxml_attr(root, "version", word, sizeof(word)) == 0 &&
         parse_long(word, 0, LONG_MAX, &v) == 0)
         doc->di_version = (unsigned long)v;
     else
         log_debug("dialoginfo version unreadable entity=%s",
             doc->di_entity);
-    doc->di_full = !(dinfo_attr(root, "state", word, sizeof(word)) == 0 &&
+    doc->di_full = !(presxml_attr(root, "state", word, sizeof(word)) == 0 &&
         strcasecmp(word, "partial") == 0);
 }
 
-/* The tree to our model; NULL on success, else the reason. */
+/* The tree under root into arg, a dlg_doc; NULL or the reason. */
 static const char *
-dinfo_convert(const xmlDoc *xdoc, struct dlg_doc *doc)
+dinfo_convert(const xmlNode *root, void *arg)
 {
-    const xmlNode *root = xmlDocGetRootElement(xdoc);
+    struct dlg_doc *doc = arg;
     const xmlNode *n;
     struct dlg_dialog d;
     const char *reason;
     size_t dropped = 0;
 
-    if (root == NULL || !dinfo_is(root, "dialog-info"))
+    if (root == NULL || !presxml_is(root, DINFO_NS, "dialog-info"))
         return "not a dialog-info document";
     /* The entity may lack a scheme (BroadWorks); the request names the
      * resource anyway, so it is kept as written. */
-    if (dinfo_attr(root, "entity", doc->di_entity,
+    if (presxml_attr(root, "entity", doc->di_entity,
         sizeof(doc->di_entity)) != 0)
         return "dialog-info entity too long";
     dinfo_header(root, doc);
 
     for (n = root->children; n != NULL; n = n->next) {
-        if (!dinfo_is(n, "dialog"))
+        if (!presxml_is(n, DINFO_NS, "dialog"))
             continue;
         reason = dinfo_dialog(n, &d);
         if (reason != NULL)
@@ -491,25 +287,10 @@ int
 dialoginfo_parse(const char *body, size_t len, struct dlg_doc *doc,
     char *why, size_t whylen)
 {
-    const char *reason;
-    xmlDoc *xdoc = NULL;
-
     memset(doc, 0, sizeof(*doc));
-    if (body == NULL || len == 0)
-        reason = "empty dialog-info body";
-    else if (len > INT_MAX)
-        reason = "dialog-info body too large";
-    else
-        reason = dinfo_read(body, len, &xdoc);
-    if (reason == NULL) {
-        reason = dinfo_convert(xdoc, doc);
-        xmlFreeDoc(xdoc);
-    }
-    if (reason == NULL)
+    if (presxml_read(body, len, &dinfo_kind, dinfo_convert, doc, why,
+        whylen) == 0)
         return 0;
-
     memset(doc, 0, sizeof(*doc));
-    if (why != NULL && whylen > 0)
-        xstrlcpy(why, reason, whylen);
     return -1;
 }

@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "presence/presence.h"
+#include "presence/pres_text.h"
 
 /* Room for the skeleton, the entity twice and a note, all escaped. */
 #define PIDF_BUILD_MAX 8192
@@ -50,46 +51,6 @@ static const struct pidf_out_row pidf_out_rows[PRES_STATUS_COUNT] = {
 };
 
 /*
- * Length of the UTF-8 sequence at s that XML 1.0 allows as a character,
- * or 0 if the bytes are not one (bad or overlong sequence, surrogate,
- * U+FFFE, U+FFFF, a control character).
- */
-static size_t
-pidf_utf8_len(const unsigned char *s)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    if (s[0] < 0x80)
-        return (s[0] >= 0x20 && s[0] != 0x7F) ? 1 : 0;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        len = 2;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-        len = 3;
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (s[0] == 0xE0)
-        lo = 0xA0;
-    else if (s[0] == 0xED)
-        hi = 0x9F;
-    else if (s[0] == 0xF0)
-        lo = 0x90;
-    else if (s[0] == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    if (s[0] == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
-        return 0;
-    return len;
-}
-
-/*
  * Copies a caller's note (a Teams status message, say) so that it is
  * valid XML text on one line: control characters become spaces, bytes
  * that are not UTF-8 become '?', and a long note is cut between
@@ -102,7 +63,7 @@ pidf_clean_note(const char *in, char *out, size_t outlen)
     size_t o = 0, n;
 
     while (*s != '\0') {
-        n = pidf_utf8_len(s);
+        n = pres_text_utf8_len(s);
         if (o + (n ? n : 1) >= outlen)
             break;
         if (n > 0) {
@@ -115,21 +76,6 @@ pidf_clean_note(const char *in, char *out, size_t outlen)
         }
     }
     out[o] = '\0';
-}
-
-/* A presentity URI is printable ASCII of bounded length. */
-static int
-pidf_entity_ok(const char *entity)
-{
-    const unsigned char *s = (const unsigned char *)entity;
-
-    if (strlen(entity) >= PRES_ENTITY_MAX)
-        return 0;
-    for (; *s != '\0'; s++) {
-        if (*s < 0x20 || *s >= 0x7F)
-            return 0;
-    }
-    return 1;
 }
 
 static void
@@ -175,7 +121,8 @@ pidf_build(const char *entity, enum pres_status st, const char *note)
 
     if (entity == NULL)
         entity = "";
-    if (!pidf_entity_ok(entity)) {
+    /* A presentity URI goes out as written: printable ASCII only. */
+    if (!pres_text_printable(entity, PRES_ENTITY_MAX)) {
         log_warn("pidf build refused reason=\"bad entity\"");
         return NULL;
     }

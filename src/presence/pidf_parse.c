@@ -5,28 +5,19 @@
  * Phones write PIDF in many dialects (see corpus/NOTES.md), so elements
  * are matched by namespace URI and local name, never by prefix, and
  * anything we do not know is skipped.  The libxml2 tree lives only inside
- * pidf_parse(): it is converted to our model and freed before returning.
+ * presxml_read(), called by pidf_parse(): it is converted to our model
+ * and freed before returning.
  */
 #include "config.h"
 
-#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "core.h"
 #include "presence/presence.h"
-
-/*
- * No network, no DTD loading, no entity substitution.  A DOCTYPE is
- * refused outright by pidf_on_doctype() before its internal subset is
- * read, which is what stops billion-laughs and XXE documents.
- */
-#define PIDF_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS)
+#include "presence/presxml.h"
 
 /* Short texts such as <basic> and <im:im> values. */
 #define PIDF_WORD_MAX 32
@@ -160,6 +151,14 @@ static const struct pidf_note_row pidf_note_rows[] = {
 
 #define PIDF_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* What presxml_read() says of a body that never gets to pidf_convert(). */
+static const struct presxml_kind pidf_kind = {
+    "pidf",                    /* logs "pidf parse error" */
+    "empty PIDF body",         /* no body */
+    "PIDF body too large",     /* longer than libxml2 takes */
+    "PIDF not well-formed",    /* not XML */
+};
+
 /* What one parse has seen so far. */
 struct pidf_scan {
     struct pres_doc *ps_doc;
@@ -167,151 +166,13 @@ struct pidf_scan {
     int              ps_closed;   /* some tuple said closed */
 };
 
-/* Parser-side state shared with the libxml2 callbacks. */
-struct pidf_ctx {
-    int     pc_dtd;          /* a DOCTYPE was met; parsing stopped there */
-    int     pc_err_line;     /* first libxml2 error, for the debug log */
-    char    pc_err[96];
-};
-
-/* libxml2's global error handlers, saved around one parse. */
-struct pidf_quiet {
-    xmlStructuredErrorFunc   pq_serror;
-    void                    *pq_sctx;
-    xmlGenericErrorFunc      pq_gerror;
-    void                    *pq_gctx;
-};
-
-static void
-pidf_on_error(void *data, xmlErrorPtr err)
-{
-    struct pidf_ctx *pc = data;
-    size_t n;
-
-    if (pc == NULL || err == NULL || pc->pc_err[0] != '\0')
-        return;
-    pc->pc_err_line = err->line;
-    xstrlcpy(pc->pc_err, err->message ? err->message : "?",
-        sizeof(pc->pc_err));
-    n = strlen(pc->pc_err);
-    while (n > 0 && pc->pc_err[n - 1] == '\n')
-        pc->pc_err[--n] = '\0';
-}
-
-static void
-pidf_on_generic(void *data, const char *msg, ...)
-{
-    (void)data;
-    (void)msg;
-}
-
-/*
- * Every libxml2 message goes to pidf_on_error() during the parse rather
- * than to stderr; the previous handlers come back afterwards, so other
- * users of libxml2 in the process see no change.
- */
-static void
-pidf_quiet_begin(struct pidf_quiet *q, struct pidf_ctx *pc)
-{
-    q->pq_serror = xmlStructuredError;
-    q->pq_sctx = xmlStructuredErrorContext;
-    q->pq_gerror = xmlGenericError;
-    q->pq_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(pc, pidf_on_error);
-    xmlSetGenericErrorFunc(pc, pidf_on_generic);
-}
-
-static void
-pidf_quiet_end(const struct pidf_quiet *q)
-{
-    xmlSetStructuredErrorFunc(q->pq_sctx, q->pq_serror);
-    xmlSetGenericErrorFunc(q->pq_gctx, q->pq_gerror);
-}
-
-/* SAX hook for <!DOCTYPE ...>: PIDF has no DTD, and none is read. */
-static void
-pidf_on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-    const xmlChar *sys_id)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct pidf_ctx *pc = ctxt->_private;
-
-    (void)name;
-    (void)ext_id;
-    (void)sys_id;
-    pc->pc_dtd = 1;
-    xmlStopParser(ctxt);
-}
-
-/*
- * Runs libxml2 over body with our options and hooks.  Returns the tree,
- * or NULL when it is not well-formed, the parser could not start, or a
- * DOCTYPE stopped it (pc->pc_dtd says which).
- */
-static xmlDoc *
-pidf_run_parser(const char *body, size_t len, struct pidf_ctx *pc)
-{
-    xmlParserCtxt *ctxt;
-    xmlDoc *xdoc;
-    int wf;
-
-    ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
-    if (ctxt == NULL)
-        return NULL;
-    if (xmlCtxtUseOptions(ctxt, PIDF_XML_OPTIONS) != 0) {
-        xmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    ctxt->sax->internalSubset = pidf_on_doctype;
-    ctxt->sax->externalSubset = pidf_on_doctype;
-    ctxt->_private = pc;
-    wf = xmlParseDocument(ctxt) == 0 && ctxt->wellFormed &&
-        ctxt->nsWellFormed;
-    xdoc = ctxt->myDoc;
-    ctxt->myDoc = NULL;
-    xmlFreeParserCtxt(ctxt);
-
-    /* The hook sees every DOCTYPE; the check on the tree is a backstop. */
-    if (xdoc != NULL && (xdoc->intSubset != NULL || xdoc->extSubset != NULL))
-        pc->pc_dtd = 1;
-    if (wf && !pc->pc_dtd)
-        return xdoc;
-    xmlFreeDoc(xdoc);
-    return NULL;
-}
-
-/*
- * Parses body into a tree.  Returns NULL and sets *out, or returns the
- * reason and leaves *out NULL.
- */
-static const char *
-pidf_read(const char *body, size_t len, xmlDoc **out)
-{
-    struct pidf_ctx pc;
-    struct pidf_quiet q;
-
-    memset(&pc, 0, sizeof(pc));
-    xmlInitParser();
-    pidf_quiet_begin(&q, &pc);
-    *out = pidf_run_parser(body, len, &pc);
-    pidf_quiet_end(&q);
-    if (*out != NULL)
-        return NULL;
-    if (pc.pc_err[0] != '\0')
-        log_debug("pidf parse error line=%d msg=\"%s\"", pc.pc_err_line,
-            pc.pc_err);
-    return pc.pc_dtd ? "DTD not allowed" : "PIDF not well-formed";
-}
-
 static enum pidf_ns
 pidf_ns_of(const xmlNode *n)
 {
     size_t i;
 
-    if (n->ns == NULL || n->ns->href == NULL)
-        return PIDF_NS_OTHER;
     for (i = 0; i < PIDF_NELEM(pidf_ns_rows); i++) {
-        if (strcmp((const char *)n->ns->href, pidf_ns_rows[i].nr_uri) == 0)
+        if (presxml_in_ns(n, pidf_ns_rows[i].nr_uri))
             return pidf_ns_rows[i].nr_ns;
     }
     return PIDF_NS_OTHER;
@@ -323,48 +184,6 @@ pidf_is(const xmlNode *n, enum pidf_ns ns, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && pidf_ns_of(n) == ns &&
         strcmp((const char *)n->name, name) == 0;
-}
-
-static int
-pidf_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/*
- * Copies s into out without leading and trailing white space, cut at a
- * UTF-8 character boundary if it does not fit.  Returns the length of
- * the trimmed text before any cut.
- */
-static size_t
-pidf_trim_copy(const char *s, char *out, size_t outlen)
-{
-    size_t len, n;
-
-    while (pidf_space(*s))
-        s++;
-    len = strlen(s);
-    while (len > 0 && pidf_space(s[len - 1]))
-        len--;
-    n = len < outlen ? len : outlen - 1;
-    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return len;
-}
-
-/* The trimmed text content of n into out; "" if there is none. */
-static void
-pidf_text(const xmlNode *n, char *out, size_t outlen)
-{
-    xmlChar *s = xmlNodeGetContent(n);
-
-    out[0] = '\0';
-    if (s == NULL)
-        return;
-    pidf_trim_copy((const char *)s, out, outlen);
-    xmlFree(s);
 }
 
 static unsigned
@@ -398,7 +217,7 @@ pidf_take_note(const xmlNode *n, struct pidf_scan *ps)
 {
     char text[PRES_NOTE_MAX];
 
-    pidf_text(n, text, sizeof(text));
+    (void)presxml_text(n, text, sizeof(text));
     if (text[0] == '\0')
         return;
     ps->ps_doc->pd_acts |= pidf_note_lookup(text);
@@ -438,14 +257,14 @@ pidf_scan_status(const xmlNode *status, struct pidf_scan *ps)
         if (pidf_is(n, PIDF_NS_PIDF, "basic")) {
             /* RFC 3863 allows only open and closed; "none", "unknown"
              * or Cisco's "open|closed" template say nothing. */
-            pidf_text(n, word, sizeof(word));
+            (void)presxml_text(n, word, sizeof(word));
             if (strcasecmp(word, "open") == 0)
                 ps->ps_open = 1;
             else if (strcasecmp(word, "closed") == 0)
                 ps->ps_closed = 1;
         } else if (pidf_is(n, PIDF_NS_IM, "im")) {
             /* The im values read as RPID activity names ("busy"). */
-            pidf_text(n, word, sizeof(word));
+            (void)presxml_text(n, word, sizeof(word));
             ps->ps_doc->pd_acts |= pidf_act_lookup(PIDF_NS_RPID, word);
         } else if (pidf_is(n, PIDF_NS_RPID, "activities")) {
             /* The RPID drafts put activities inside the status. */
@@ -482,36 +301,21 @@ pidf_scan_person(const xmlNode *person, struct pidf_scan *ps)
     }
 }
 
-/*
- * The entity attribute, trimmed.  It may be missing (RFC 4479's own
- * example) or lack a scheme (OpenSIPS, BroadWorks); the caller knows the
- * presentity from the request anyway.  Too long to keep whole is -1.
- */
-static int
-pidf_entity(const xmlNode *root, struct pres_doc *doc)
-{
-    xmlChar *s = xmlGetNoNsProp(root, (const xmlChar *)"entity");
-    size_t len;
-
-    if (s == NULL)
-        return 0;
-    len = pidf_trim_copy((const char *)s, doc->pd_entity,
-        sizeof(doc->pd_entity));
-    xmlFree(s);
-    return len < sizeof(doc->pd_entity) ? 0 : -1;
-}
-
-/* The tree to our model; NULL on success, else the reason. */
+/* The tree under root into arg, a pres_doc; NULL or the reason. */
 static const char *
-pidf_convert(const xmlDoc *xdoc, struct pres_doc *doc)
+pidf_convert(const xmlNode *root, void *arg)
 {
-    const xmlNode *root = xmlDocGetRootElement(xdoc);
+    struct pres_doc *doc = arg;
     const xmlNode *n;
     struct pidf_scan ps;
 
     if (root == NULL || !pidf_is(root, PIDF_NS_PIDF, "presence"))
         return "not a PIDF document";
-    if (pidf_entity(root, doc) != 0)
+    /* The entity may be missing (RFC 4479's own example) or lack a
+     * scheme (OpenSIPS, BroadWorks); the caller knows the presentity
+     * from the request anyway.  One too long to keep whole is refused. */
+    if (presxml_attr(root, "entity", doc->pd_entity,
+        sizeof(doc->pd_entity)) != 0)
         return "PIDF entity too long";
 
     memset(&ps, 0, sizeof(ps));
@@ -540,25 +344,10 @@ int
 pidf_parse(const char *body, size_t len, struct pres_doc *doc,
     char *why, size_t whylen)
 {
-    const char *reason;
-    xmlDoc *xdoc = NULL;
-
     memset(doc, 0, sizeof(*doc));
-    if (body == NULL || len == 0)
-        reason = "empty PIDF body";
-    else if (len > INT_MAX)
-        reason = "PIDF body too large";
-    else
-        reason = pidf_read(body, len, &xdoc);
-    if (reason == NULL) {
-        reason = pidf_convert(xdoc, doc);
-        xmlFreeDoc(xdoc);
-    }
-    if (reason == NULL)
+    if (presxml_read(body, len, &pidf_kind, pidf_convert, doc, why,
+        whylen) == 0)
         return 0;
-
     memset(doc, 0, sizeof(*doc));
-    if (why != NULL && whylen > 0)
-        xstrlcpy(why, reason, whylen);
     return -1;
 }

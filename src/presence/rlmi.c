@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "presence/presence.h"
+#include "presence/pres_text.h"
 
 /* The whole body; twenty PIDF resources take about 20 KiB. */
 #define RLMI_BODY_MAX (1024 * 1024)
@@ -65,21 +66,6 @@ rlmi_hash_str(uint64_t h, const char *s)
     return rlmi_hash(h, s, strlen(s) + 1);
 }
 
-/* Non-empty printable ASCII shorter than max: URIs and part types. */
-static int
-rlmi_text_ok(const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (s == NULL || s[0] == '\0' || strlen(s) >= max)
-        return 0;
-    for (; *p != '\0'; p++) {
-        if (*p < 0x20 || *p >= 0x7F)
-            return 0;
-    }
-    return 1;
-}
-
 /*
  * The caller's input may go out: URIs and types cannot break a header
  * line or an attribute, and every part with a body has a type.
@@ -89,13 +75,13 @@ rlmi_input_ok(const char *uri, const struct rlmi_part *parts, size_t n)
 {
     size_t i;
 
-    if (!rlmi_text_ok(uri, DLG_URI_MAX) || (parts == NULL && n > 0))
+    if (!pres_text_token(uri, DLG_URI_MAX) || (parts == NULL && n > 0))
         return 0;
     for (i = 0; i < n; i++) {
-        if (!rlmi_text_ok(parts[i].rp_uri, DLG_URI_MAX))
+        if (!pres_text_token(parts[i].rp_uri, DLG_URI_MAX))
             return 0;
         if (parts[i].rp_body != NULL &&
-            !rlmi_text_ok(parts[i].rp_type, RLMI_TYPE_MAX))
+            !pres_text_token(parts[i].rp_type, RLMI_TYPE_MAX))
             return 0;
     }
     return 1;

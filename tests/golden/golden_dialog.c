@@ -39,7 +39,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +48,10 @@
 #include <libxml/tree.h>
 
 #include "core.h"
+#include "golden.h"
 #include "mapping/mapping.h"
 #include "presence/presence.h"
 
-#define GOLDEN_FILE_MAX  (1024 * 1024)
-#define GOLDEN_LINE_MAX  1024
 #define GOLDEN_OUT_MAX   2048
 #define GOLDEN_TYPE_MAX  512
 #define GOLDEN_DEPTH_MAX 4
@@ -76,19 +74,6 @@ static const struct golden_kind golden_kinds[] = {
     { "rls", { "rls--", "malformed--rls--" }, "application/rlmi+xml" },
 };
 
-struct golden_row {
-    char  *gr_key;
-    char  *gr_want;
-    int    gr_seen;
-};
-
-/* The rows of the expectation file, or the outcomes of one file. */
-struct golden_set {
-    struct golden_row  *gs_rows;
-    size_t              gs_len;
-    size_t              gs_cap;
-};
-
 /* The codecs a part can go through, by media type. */
 struct golden_codec {
     const char  *gc_type;
@@ -96,87 +81,6 @@ struct golden_codec {
 };
 
 #define GOLDEN_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static void
-golden_add(struct golden_set *set, const char *key, const char *want)
-{
-    struct golden_row *row;
-
-    if (set->gs_len == set->gs_cap) {
-        set->gs_cap = set->gs_cap ? set->gs_cap * 2 : 32;
-        set->gs_rows = xrealloc(set->gs_rows,
-            set->gs_cap * sizeof(*set->gs_rows));
-    }
-    row = &set->gs_rows[set->gs_len++];
-    row->gr_key = xstrdup(key);
-    row->gr_want = xstrdup(want);
-    row->gr_seen = 0;
-}
-
-static void
-golden_free(struct golden_set *set)
-{
-    size_t i;
-
-    for (i = 0; i < set->gs_len; i++) {
-        free(set->gs_rows[i].gr_key);
-        free(set->gs_rows[i].gr_want);
-    }
-    free(set->gs_rows);
-    memset(set, 0, sizeof(*set));
-}
-
-/* Reads the expectation file; -1 if it cannot be read or is malformed. */
-static int
-golden_load(const char *path, struct golden_set *set)
-{
-    char line[GOLDEN_LINE_MAX];
-    char *tab;
-    FILE *f = fopen(path, "r");
-    int lineno = 0, rc = 0;
-
-    if (f == NULL) {
-        perror(path);
-        return -1;
-    }
-    while (fgets(line, sizeof(line), f) != NULL) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
-            continue;
-        tab = strchr(line, '\t');
-        if (tab == NULL || tab == line || tab[1] == '\0') {
-            fprintf(stderr, "%s:%d: bad row\n", path, lineno);
-            rc = -1;
-            continue;
-        }
-        *tab = '\0';
-        golden_add(set, line, tab + 1);
-    }
-    fclose(f);
-    return rc;
-}
-
-/* The whole file, NUL-terminated; NULL if unreadable or too large. */
-static char *
-golden_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data;
-
-    if (f == NULL)
-        return NULL;
-    data = xmalloc(GOLDEN_FILE_MAX + 1);
-    *len = fread(data, 1, GOLDEN_FILE_MAX + 1, f);
-    if (ferror(f) || *len > GOLDEN_FILE_MAX) {
-        free(data);
-        data = NULL;
-    } else {
-        data[*len] = '\0';
-    }
-    fclose(f);
-    return data;
-}
 
 static const char *const golden_dlg_states[] = {
     [DLG_NONE]       = "none",
@@ -624,79 +528,26 @@ golden_message(struct golden_set *res, const char *name,
         (size_t)(data + len - body), 0);
 }
 
-/* Every outcome of one corpus file, into res; -1 if unreadable. */
-static int
-golden_outcomes(const char *dir, const char *name,
-    const struct golden_kind *kind, struct golden_set *res)
+/* Every outcome of one corpus file, by the kind of file it is. */
+static void
+golden_outcomes(struct golden_set *res, const char *name, const char *data,
+    size_t len, const void *arg)
 {
-    char *path = xasprintf("%s/%s", dir, name);
+    const struct golden_kind *kind = arg;
     const char *ext = strrchr(name, '.');
-    size_t len;
-    char *data = golden_slurp(path, &len);
 
-    free(path);
-    if (data == NULL)
-        return -1;
     if (ext != NULL && strcmp(ext, ".sip") == 0)
         golden_message(res, name, kind, data, len);
     else if (ext != NULL && strcmp(ext, ".mime") == 0)
         golden_entity(res, name, NULL, data, len, 0);
     else
         golden_entity(res, name, kind->gk_type, data, len, 0);
-    free(data);
-    return 0;
-}
-
-static struct golden_row *
-golden_find(struct golden_set *set, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < set->gs_len; i++) {
-        if (strcmp(set->gs_rows[i].gr_key, key) == 0)
-            return &set->gs_rows[i];
-    }
-    return NULL;
-}
-
-/* Checks one corpus file against the rows; the number of failures. */
-static int
-golden_check(const char *dir, const char *name,
-    const struct golden_kind *kind, struct golden_set *rows)
-{
-    struct golden_set got = { NULL, 0, 0 };
-    struct golden_row *row;
-    size_t i;
-    int failed = 0;
-
-    if (golden_outcomes(dir, name, kind, &got) != 0) {
-        printf("FAIL %s: cannot read\n", name);
-        return 1;
-    }
-    for (i = 0; i < got.gs_len; i++) {
-        row = golden_find(rows, got.gs_rows[i].gr_key);
-        if (row == NULL) {
-            printf("FAIL %s: no expectation (got %s)\n",
-                got.gs_rows[i].gr_key, got.gs_rows[i].gr_want);
-            failed++;
-            continue;
-        }
-        row->gr_seen = 1;
-        if (strcmp(row->gr_want, got.gs_rows[i].gr_want) != 0) {
-            printf("FAIL %s: want \"%s\" got \"%s\"\n", row->gr_key,
-                row->gr_want, got.gs_rows[i].gr_want);
-            failed++;
-        } else {
-            printf("ok %s %s\n", row->gr_key, row->gr_want);
-        }
-    }
-    golden_free(&got);
-    return failed;
 }
 
 static int
-golden_wanted(const struct golden_kind *kind, const char *name)
+golden_wanted(const char *name, const void *arg)
 {
+    const struct golden_kind *kind = arg;
     size_t i;
 
     for (i = 0; i < GOLDEN_NELEM(kind->gk_prefix); i++) {
@@ -707,37 +558,11 @@ golden_wanted(const struct golden_kind *kind, const char *name)
     return 0;
 }
 
-static int
-golden_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names of the corpus files to check, sorted; NULL on error. */
-static char **
-golden_list(const char *dir, const struct golden_kind *kind, size_t *count)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0;
-
-    if (d == NULL) {
-        perror(dir);
-        return NULL;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (!golden_wanted(kind, de->d_name))
-            continue;
-        names = xrealloc(names, (n + 1) * sizeof(*names));
-        names[n++] = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(names, n, sizeof(*names), golden_cmp);
-    *count = n;
-    return names != NULL ? names : xcalloc(1, sizeof(*names));
-}
+static const struct golden_walk golden_dialog_walk = {
+    golden_wanted,      /* the kind's file name prefixes */
+    NULL,               /* any row: outcomes are free text */
+    golden_outcomes,    /* a row per file and one per part */
+};
 
 static const struct golden_kind *
 golden_kind(const char *name)
@@ -754,11 +579,7 @@ golden_kind(const char *name)
 int
 main(int argc, char **argv)
 {
-    struct golden_set rows = { NULL, 0, 0 };
     const struct golden_kind *kind = argc == 4 ? golden_kind(argv[1]) : NULL;
-    char **names;
-    size_t i, count = 0;
-    int failed = 0;
 
     if (kind == NULL) {
         fprintf(stderr, "usage: golden_dialog dialog|afe|rls CORPUS-DIR "
@@ -766,24 +587,5 @@ main(int argc, char **argv)
         return 2;
     }
     log_init("golden_dialog", 0, LOG_LVL_WARN);
-    if (golden_load(argv[3], &rows) != 0)
-        failed++;
-    names = golden_list(argv[2], kind, &count);
-    if (names == NULL) {
-        golden_free(&rows);
-        return 1;
-    }
-    for (i = 0; i < count; i++) {
-        failed += golden_check(argv[2], names[i], kind, &rows);
-        free(names[i]);
-    }
-    free(names);
-    for (i = 0; i < rows.gs_len; i++) {
-        if (!rows.gs_rows[i].gr_seen)
-            printf("note: %s has a row but is not in the corpus\n",
-                rows.gs_rows[i].gr_key);
-    }
-    printf("%zu files, %d failed\n", count, failed);
-    golden_free(&rows);
-    return failed ? 1 : 0;
+    return golden_run(&golden_dialog_walk, kind, argv[2], argv[3]);
 }
