@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,47 +79,41 @@ listmap_line(char *line, const char *domain, const char *where,
     return 0;
 }
 
+struct listmap_acc {
+    const char          *la_domain;
+    struct store_list   *la_lists;
+    size_t               la_n;
+};
+
+static void
+listmap_line_cb(void *arg, char *line, const char *where, struct buf *errs)
+{
+    struct listmap_acc *acc = arg;
+    struct store_list l;
+
+    if (listmap_line(line, acc->la_domain, where, &l, errs) != 0)
+        return;
+    acc->la_lists = xrealloc(acc->la_lists,
+        (acc->la_n + 1) * sizeof(*acc->la_lists));
+    acc->la_lists[acc->la_n++] = l;
+}
+
 int
 listmap_read(const char *path, const char *domain, struct store_list **out,
     size_t *n, char **err)
 {
-    char *line = xmalloc(LISTMAP_LINE_MAX), where[512];
-    struct store_list l;
-    struct buf errs;
-    unsigned lineno = 0;
-    FILE *fp;
+    struct listmap_acc acc = { domain, NULL, 0 };
 
-    *out = NULL;
-    *n = 0;
-    buf_init(&errs, 16384);
-    fp = fopen(path, "r");
-    if (fp == NULL) {
-        *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
-        free(line);
+    if (store_lines_read(path, LISTMAP_LINE_MAX, listmap_line_cb, &acc,
+        err) != 0) {
+        listmap_free(acc.la_lists, acc.la_n);
+        *out = NULL;
+        *n = 0;
         return -1;
     }
-    while (fgets(line, LISTMAP_LINE_MAX, fp) != NULL) {
-        snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
-        if (strchr(line, '\n') == NULL && !feof(fp)) {
-            buf_printf(&errs, "%s: line too long\n", where);
-            break;
-        }
-        if (listmap_line(line, domain, where, &l, &errs) != 0)
-            continue;
-        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
-        (*out)[(*n)++] = l;
-    }
-    fclose(fp);
-    free(line);
-    if (errs.b_len == 0) {
-        buf_free(&errs);
-        return 0;
-    }
-    *err = buf_steal(&errs);
-    listmap_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    *out = acc.la_lists;
+    *n = acc.la_n;
+    return 0;
 }
 
 void

@@ -101,6 +101,17 @@ int usermap_read(const char *path, const char *domain,
 void usermap_free(struct store_user *u, size_t n);
 
 /*
+ * Calls fn for each line of path (at most maxline bytes, newline kept);
+ * fn appends problems, with where ("FILE:LINE"), to errs.  0 when there
+ * were none; else -1 with all of them in *err (the caller frees it).
+ */
+struct buf;
+typedef void store_line_cb(void *arg, char *line, const char *where,
+    struct buf *errs);
+int store_lines_read(const char *path, size_t maxline, store_line_cb *fn,
+    void *arg, char **err);
+
+/*
  * The resource list file (RFC 4662 lists for BLF list keys): one list per
  * line, "LIST-AOR, MEMBER, MEMBER, ...", addresses in any form the user
  * map takes.  Same error rules as usermap_read().

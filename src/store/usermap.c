@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,41 +127,37 @@ usermap_line(char *line, const char *domain, const char *where,
     (*n)++;
 }
 
+struct usermap_acc {
+    const char          *ua_domain;
+    struct store_user   *ua_rows;
+    size_t               ua_n;
+};
+
+static void
+usermap_line_cb(void *arg, char *line, const char *where, struct buf *errs)
+{
+    struct usermap_acc *acc = arg;
+
+    usermap_line(line, acc->ua_domain, where, &acc->ua_rows, &acc->ua_n,
+        errs);
+}
+
 int
 usermap_read(const char *path, const char *domain, struct store_user **out,
     size_t *n, char **err)
 {
-    char line[USERMAP_LINE_MAX], where[512];
-    struct buf errs;
-    unsigned lineno = 0;
-    FILE *fp;
+    struct usermap_acc acc = { domain, NULL, 0 };
 
-    *out = NULL;
-    *n = 0;
-    buf_init(&errs, 16384);
-    fp = fopen(path, "r");
-    if (fp == NULL) {
-        *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+    if (store_lines_read(path, USERMAP_LINE_MAX, usermap_line_cb, &acc,
+        err) != 0) {
+        usermap_free(acc.ua_rows, acc.ua_n);
+        *out = NULL;
+        *n = 0;
         return -1;
     }
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
-        if (strchr(line, '\n') == NULL && !feof(fp)) {
-            buf_printf(&errs, "%s: line too long\n", where);
-            break;
-        }
-        usermap_line(line, domain, where, out, n, &errs);
-    }
-    fclose(fp);
-    if (errs.b_len == 0) {
-        buf_free(&errs);
-        return 0;
-    }
-    *err = buf_steal(&errs);
-    usermap_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    *out = acc.ua_rows;
+    *n = acc.ua_n;
+    return 0;
 }
 
 void
