@@ -260,8 +260,13 @@ graph_queue_put(struct graph_queue *q, const char *id,
     int was;
 
     if ((u == NULL || !graph_queue_active(u)) && q->q_max > 0 &&
-        q->q_nusers >= q->q_max)
+        q->q_nusers >= q->q_max) {
+        /* A new session state that cannot be queued ends the refresh of
+         * the old one: a call must not be kept alive after its end. */
+        if (u != NULL && m == GRAPH_MECH_SESSION)
+            graph_queue_unschedule(q, u);
         return GRAPH_QUEUE_FULL;
+    }
     if (u == NULL)
         u = graph_queue_add_user(q, id);
     was = graph_queue_active(u);

@@ -244,7 +244,9 @@ graph_rate_delay_ms(const char *retry_after, unsigned failures, time_t now,
 {
     long secs = graph_rate_retry_after(retry_after, now);
 
-    if (secs < 0)
+    /* "Retry-After: 0" (or a date gone by) would retry in a tight loop;
+     * the backoff keeps at least a second between tries. */
+    if (secs <= 0)
         return graph_rate_backoff_ms(failures, rnd);
     if (secs > GRAPH_RETRY_AFTER_MAX)
         secs = GRAPH_RETRY_AFTER_MAX;

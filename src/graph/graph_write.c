@@ -26,6 +26,9 @@ struct graph_writer;
 #define SU_TIMER_ARG_T  struct graph_writer
 #include "graph/graph_int.h"
 
+/* Tries of a write Graph refuses (400, 403, 404) before it is dropped. */
+#define GRAPH_FAIL_TRIES 4
+
 /* A refresh refused by a full queue is tried again this much later. */
 #define GRAPH_REFRESH_RETRY_MS  5000
 
@@ -300,7 +303,15 @@ graph_write_ok(struct graph_writer *w, struct graph_wreq *wr,
     graph_queue_done(w->w_queue, wr->wr_user, refresh_at);
 }
 
-/* Graph refused the write for good: log its error code and drop it. */
+static void graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs);
+
+/*
+ * Graph refused the write.  A refusal can be passing (a permission being
+ * granted, a user being licensed), and a dropped call end would leave a
+ * user in a call, so it is tried a few times with the backoff before it
+ * is dropped.
+ */
 static void
 graph_write_fail(struct graph_writer *w, struct graph_wreq *wr,
     const struct graph_resp *rs)
@@ -310,8 +321,16 @@ graph_write_fail(struct graph_writer *w, struct graph_wreq *wr,
 
     op = graph_write_op(wr->wr_it.gi_mech, wr->wr_it.gi_value);
     graph_http_error_code(rs->rs_body, rs->rs_len, code, sizeof(code));
-    log_warn("graph write-failed user=%s op=%s state=%s status=%ld code=%s",
-        wr->wr_user, op->op_action, op->op_state, rs->rs_status, code);
+    if (wr->wr_it.gi_failures + 1 < GRAPH_FAIL_TRIES) {
+        log_warn("graph write-refused user=%s op=%s state=%s status=%ld "
+            "code=%s", wr->wr_user, op->op_action, op->op_state,
+            rs->rs_status, code);
+        graph_write_retry(w, wr, rs);
+        return;
+    }
+    log_warn("graph write-failed user=%s op=%s state=%s status=%ld code=%s"
+        " action=dropped tries=%u", wr->wr_user, op->op_action,
+        op->op_state, rs->rs_status, code, wr->wr_it.gi_failures + 1);
     graph_queue_done(w->w_queue, wr->wr_user, -1);
 }
 

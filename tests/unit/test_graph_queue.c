@@ -297,6 +297,24 @@ refresh_refused_by_full_queue_comes_back(void)
 }
 
 static void
+call_end_refused_by_full_queue_stops_the_refresh(void)
+{
+    struct graph_queue *q = graph_queue_create(1);
+    struct graph_intent out;
+
+    put(q, "u1", session(PRES_SESS_IN_CALL));
+    graph_queue_next(q, 0, &out);
+    graph_queue_done(q, "u1", 1000);
+    put(q, "u2", pref(PRES_PREF_DND));
+    CHECK(put(q, "u1", session(PRES_SESS_AVAILABLE)) == GRAPH_QUEUE_FULL);
+    graph_queue_next(q, 0, &out);
+    graph_queue_done(q, "u2", -1);
+    CHECK(graph_queue_refresh(q, 1000, 6000) == 0);
+    CHECK(graph_queue_next_due(q) == -1);
+    graph_queue_free(q);
+}
+
+static void
 pref_write_leaves_session_refresh_alone(void)
 {
     struct graph_queue *q = graph_queue_create(0);
@@ -340,6 +358,7 @@ int
 main(void)
 {
     TEST_RUN(newer_intent_replaces_pending);
+    TEST_RUN(call_end_refused_by_full_queue_stops_the_refresh);
     TEST_RUN(in_flight_write_is_not_replaced);
     TEST_RUN(intent_equal_to_in_flight_cancels_pending);
     TEST_RUN(user_order_follows_first_queued_mechanism);

@@ -101,7 +101,8 @@ static void
 delay_prefers_retry_after(void)
 {
     CHECK(graph_rate_delay_ms("2", 1, 0, 0) == 2000);
-    CHECK(graph_rate_delay_ms("0", 3, 0, 0) == 0);
+    /* Zero would retry in a tight loop: the backoff stands in. */
+    CHECK(graph_rate_delay_ms("0", 3, 0, 0) == 4000);
     CHECK(graph_rate_delay_ms(NULL, 3, 0, 0) == 4000);
     CHECK(graph_rate_delay_ms("later", 2, 0, 0) == 2000);
     CHECK(graph_rate_delay_ms("86400", 1, 0, 0) ==
