@@ -10,6 +10,9 @@
 #include "graph/graph.h"
 #include "store/store.h"
 
+/* Reads older than the last one in a row before a reset is assumed. */
+#define PA_SEQ_BACK_MAX 3
+
 struct pa *
 pa_create(struct store *st, struct graph *g, const struct map_opts *opts)
 {
@@ -132,7 +135,7 @@ pa_sess_skip(enum pres_session want, enum pres_session held)
     return want == PRES_SESS_AVAILABLE && held == PRES_SESS_CLEAR;
 }
 
-static void
+void
 pa_store_written(struct pa *pa, struct pa_user *u)
 {
     struct store_graph sg = { u->pu_id, (int)u->pu_sess, (int)u->pu_pref };
@@ -149,6 +152,10 @@ pa_sync_graph(struct pa *pa, struct pa_user *u)
     map_phone_intent(u->pu_local, &pa->pa_opts, &in);
     if (in.mi_session != u->pu_sess &&
         !pa_sess_skip(in.mi_session, u->pu_sess)) {
+        if ((u->pu_sess == PRES_SESS_IN_CALL ||
+            u->pu_sess == PRES_SESS_CONFERENCE) &&
+            (u->pu_teams == PRES_IN_CALL || u->pu_teams == PRES_CONFERENCE))
+            u->pu_teams_stale = 1;
         graph_set_session(pa->pa_graph, u->pu_id, in.mi_session);
         u->pu_sess = in.mi_session;
         changed = 1;
@@ -164,16 +171,23 @@ pa_sync_graph(struct pa *pa, struct pa_user *u)
 
 /* Teams and phones to watchers: NOTIFY when what they see changes. */
 /*
- * Teams as watchers should see it: once a phone's key has asked Teams to
- * drop DND, Teams' DND is stale; what Teams showed before it stands in
- * until Teams says something new.
+ * Teams as watchers should see it.  Once presgw has asked Teams to drop
+ * what it set (a call that ended, a DND key released), Teams still shows
+ * it until the next read; what Teams showed before stands in until Teams
+ * says something new, so the lamp goes out with the call, not a poll
+ * later.
  */
 static enum pres_status
 pa_teams_view(const struct pa_user *u)
 {
-    if (u->pu_teams == PRES_DND && u->pu_dnd_cleared)
-        return u->pu_teams_prev;
-    return u->pu_teams;
+    return u->pu_teams_stale ? u->pu_teams_prev : u->pu_teams;
+}
+
+/* Statuses that presgw itself may have put in Teams. */
+static int
+pa_teams_ours(enum pres_status s)
+{
+    return s == PRES_DND || s == PRES_IN_CALL || s == PRES_CONFERENCE;
 }
 
 static void
@@ -242,8 +256,18 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
     if (u == NULL)
         return;
     if (sequence != NULL && sequence[0] != '\0') {
-        if (!pa_seq_newer(sequence, u->pu_teams_seq))
+        /* Older versions are dropped; but Graph's versions only go up,
+         * so older ones read again and again mean a reset we cannot see
+         * otherwise, and after a few the new numbering is taken. */
+        if (strcmp(sequence, u->pu_teams_seq) == 0)
             return;
+        if (!pa_seq_newer(sequence, u->pu_teams_seq) &&
+            ++u->pu_seq_back < PA_SEQ_BACK_MAX)
+            return;
+        if (u->pu_seq_back >= PA_SEQ_BACK_MAX)
+            log_warn("pa teams-sequence-reset user=%s last=%s now=%s",
+                u->pu_aor, u->pu_teams_seq, sequence);
+        u->pu_seq_back = 0;
         xstrlcpy(u->pu_teams_seq, sequence, sizeof(u->pu_teams_seq));
     }
     s = map_teams_status(availability, activity ? activity : "");
@@ -260,9 +284,9 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
         u->pu_teams = s;
         pa_user_changed(pa, u, "teams-dnd-off");
     }
-    if (s == PRES_DND)
+    if (pa_teams_ours(s) && !pa_teams_ours(u->pu_teams))
         u->pu_teams_prev = u->pu_teams;
-    u->pu_dnd_cleared = 0;
+    u->pu_teams_stale = 0;
     u->pu_teams = s;
     st.st_id = u->pu_id;
     st.st_availability = availability;
@@ -284,7 +308,7 @@ pa_dnd_key(struct pa *pa, struct pa_user *u, int on)
     if (!on && u->pu_teams == PRES_DND) {
         if (u->pu_pref != PRES_PREF_DND)
             graph_set_pref(pa->pa_graph, u->pu_id, PRES_PREF_CLEAR);
-        u->pu_dnd_cleared = 1;
+        u->pu_teams_stale = 1;
     }
     shown = u->pu_dnd_shown;
     u->pu_dnd_key = on != 0;

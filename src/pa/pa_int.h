@@ -35,8 +35,10 @@ struct pa_user {
     enum pres_status    pu_teams;       /* last read from Graph */
     enum pres_status    pu_view;        /* what watchers were last sent */
     int                 pu_dnd_key;     /* a phone's DND key is on */
-    int                 pu_dnd_cleared; /* a key cleared Teams' DND */
-    enum pres_status    pu_teams_prev;  /* Teams before its DND */
+    int                 pu_teams_stale; /* Teams still shows what we took
+                                           back (a call, a DND) */
+    enum pres_status    pu_teams_prev;  /* Teams before that call or DND */
+    int                 pu_seq_back;    /* reads older than the last */
     int                 pu_dnd_shown;   /* feature watchers see DND on */
     struct pa_fwd       pu_fwd[AFE_FWD_COUNT];
     char                pu_teams_seq[64];
@@ -68,6 +70,9 @@ void pa_notify_all(struct pa *pa, struct pa_user *u, unsigned changed);
  * that is what was last written.
  */
 void pa_sync_graph(struct pa *pa, struct pa_user *u);
+
+/* Saves what was last written to Graph for u. */
+void pa_store_written(struct pa *pa, struct pa_user *u);
 
 /* Frees every publication of u, in memory only. */
 void pa_pub_drop_all(struct pa *pa, struct pa_user *u);

@@ -36,12 +36,12 @@ pa_user_merge(struct pa *pa, const struct store_user *su)
         htab_put(&pa->pa_users, u->pu_aor, u);
         htab_put(&pa->pa_ids, u->pu_id, u);
     } else if (strcmp(u->pu_id, su->su_id) != 0) {
+        /* The id index is rebuilt once the whole map is merged: two users
+         * may have swapped ids. */
         log_info("pa user-remapped user=%s old=%s new=%s", u->pu_aor,
             u->pu_id, su->su_id);
-        htab_del(&pa->pa_ids, u->pu_id);
         free(u->pu_id);
         u->pu_id = xstrdup(su->su_id);
-        htab_put(&pa->pa_ids, u->pu_id, u);
     }
     u->pu_keep = 1;
 }
@@ -67,6 +67,7 @@ pa_sweep_one(void *arg, void *val)
         return;
     }
     u->pu_keep = 0;
+    htab_put(&sw->ps_pa->pa_ids, u->pu_id, u);
     sw->ps_ids = xrealloc(sw->ps_ids, (sw->ps_nids + 1) * sizeof(char *));
     sw->ps_ids[sw->ps_nids++] = u->pu_id;
 }
@@ -86,8 +87,16 @@ pa_user_remove(struct pa *pa, struct pa_user *u)
         free(w);
     }
     u->pu_watchers = NULL;
+    /* What presgw set in Teams for a user it no longer serves would stay
+     * there (a call refreshed for ever): take it back. */
+    if (u->pu_sess != PRES_SESS_CLEAR && pa->pa_graph != NULL)
+        graph_set_session(pa->pa_graph, u->pu_id, PRES_SESS_CLEAR);
+    if (u->pu_pref != PRES_PREF_CLEAR && pa->pa_graph != NULL)
+        graph_set_pref(pa->pa_graph, u->pu_id, PRES_PREF_CLEAR);
+    u->pu_sess = PRES_SESS_CLEAR;
+    u->pu_pref = PRES_PREF_CLEAR;
+    pa_store_written(pa, u);
     htab_del(&pa->pa_users, u->pu_aor);
-    htab_del(&pa->pa_ids, u->pu_id);
     pa_pub_drop_all(pa, u);
     free(u->pu_aor);
     free(u->pu_id);
@@ -114,6 +123,8 @@ pa_load_users(struct pa *pa, const char *path, const char *domain,
         pa_user_merge(pa, &rows[i]);
     usermap_free(rows, n);
 
+    htab_free(&pa->pa_ids);
+    htab_init(&pa->pa_ids);
     htab_each(&pa->pa_users, pa_sweep_one, &sw);
     for (i = 0; i < sw.ps_ngone; i++)
         pa_user_remove(pa, sw.ps_gone[i]);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core.h"
 #include "store/store.h"
@@ -20,11 +21,15 @@ store_lines_read(const char *path, size_t maxline, store_line_cb *fn,
     char *line = xmalloc(maxline), where[512];
     struct buf errs;
     unsigned lineno = 0;
+    struct stat sb;
     FILE *fp;
 
     fp = fopen(path, "r");
-    if (fp == NULL) {
-        *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+    if (fp == NULL || fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *err = xasprintf("%s: cannot open: %s", path,
+            fp == NULL ? strerror(errno) : "not a regular file");
+        if (fp != NULL)
+            fclose(fp);
         free(line);
         return -1;
     }

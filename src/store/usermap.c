@@ -80,15 +80,17 @@ usermap_id_ok(const char *id)
     return 1;
 }
 
-static int
-usermap_dup(const struct store_user *u, size_t n, const char *aor)
+/* The row before that has this AOR or this id, or NULL. */
+static const struct store_user *
+usermap_dup(const struct store_user *u, size_t n, const char *aor,
+    const char *id)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (strcmp(u[i].su_aor, aor) == 0)
-            return 1;
-    return 0;
+        if (strcmp(u[i].su_aor, aor) == 0 || strcmp(u[i].su_id, id) == 0)
+            return &u[i];
+    return NULL;
 }
 
 /* Checks one line and appends it to the rows; problems go to errs. */
@@ -97,6 +99,11 @@ usermap_line(char *line, const char *domain, const char *where,
     struct store_user **rows, size_t *n, struct buf *errs)
 {
     char canon[USERMAP_FIELD_MAX], *p = line, *aor, *id, *upn;
+    const struct store_user *dup;
+
+    /* A file saved with a byte order mark starts with one. */
+    if (memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3;
 
     aor = usermap_field(&p);
     if (*aor == '\0' || *aor == '#')
@@ -116,8 +123,16 @@ usermap_line(char *line, const char *domain, const char *where,
             id);
         return;
     }
-    if (usermap_dup(*rows, *n, canon)) {
+    dup = usermap_dup(*rows, *n, canon, id);
+    if (dup != NULL && strcmp(dup->su_aor, canon) == 0) {
         buf_printf(errs, "%s: %s is mapped twice\n", where, canon);
+        return;
+    }
+    /* One Teams user behind two addresses would take Teams changes to
+     * one of them only. */
+    if (dup != NULL) {
+        buf_printf(errs, "%s: id %s is already mapped to %s\n", where, id,
+            dup->su_aor);
         return;
     }
     *rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));

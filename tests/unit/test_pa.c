@@ -297,6 +297,100 @@ restart_restores_publications_and_teams_state(void)
     pa_destroy(pa);
 }
 
+static void
+call_end_shows_at_once_despite_teams_echo(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pa_watcher *w;
+    char etag[PA_ETAG_MAX];
+    int handle;
+
+    pa_teams_presence(pa, ALICE_ID, "Available", "Available", "A0010");
+    w = pa_watch_add(pa, u, &handle);
+    pa_pub_new(pa, u, PRES_IN_CALL, NULL, 60, etag);
+    /* Teams reports back the call presgw wrote: nothing new to show. */
+    pa_teams_presence(pa, ALICE_ID, "Busy", "InACall", "A0011");
+    CHECK(rec.notifies == 1 && rec.last_view == PRES_IN_CALL);
+    /* The call ends: watchers see it now, not at the next read. */
+    pa_pub_remove(pa, u, etag);
+    CHECK(rec.notifies == 2 && rec.last_view == PRES_AVAILABLE);
+    CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
+    /* ... and the read that follows sends nothing more. */
+    pa_teams_presence(pa, ALICE_ID, "Available", "Available", "A0012");
+    CHECK(rec.notifies == 2);
+    pa_watch_del(pa, w);
+    pa_destroy(pa);
+}
+
+static void
+teams_sequence_reset_is_taken_after_three_reads(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "bob@example.com");
+
+    pa_teams_presence(pa, BOB_ID, "Away", "Away", "A0900");
+    CHECK(u->pu_teams == PRES_AWAY);
+    /* One older read is a late answer: dropped. */
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0002");
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0003");
+    CHECK(u->pu_teams == PRES_AWAY);
+    /* Older again and again: Graph started counting anew. */
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0004");
+    CHECK(u->pu_teams == PRES_DND);
+    pa_teams_presence(pa, BOB_ID, "Available", "Available", "A0005");
+    CHECK(u->pu_teams == PRES_AVAILABLE);
+    pa_destroy(pa);
+}
+
+static void
+swapped_ids_follow_their_users(void)
+{
+    struct pa *pa = new_agent(0);
+    char *err = NULL;
+
+    write_map("sip:alice@example.com, " BOB_ID "\n"
+        "sip:bob@example.com, " ALICE_ID "\n");
+    CHECK(pa_load_users(pa, mappath, "example.com", &err) == 0);
+    pa_teams_presence(pa, ALICE_ID, "Away", "Away", "A0001");
+    pa_teams_presence(pa, BOB_ID, "DoNotDisturb", "DoNotDisturb", "A0001");
+    CHECK(pa_user_find(pa, "bob@example.com")->pu_teams == PRES_AWAY);
+    CHECK(pa_user_find(pa, "alice@example.com")->pu_teams == PRES_DND);
+    pa_destroy(pa);
+    write_map("sip:alice@example.com, " ALICE_ID "\n"
+        "sip:bob@example.com, " BOB_ID "\n");
+}
+
+static void
+dnd_key_writes_once_and_teams_echo_is_silent(void)
+{
+    struct pa *pa = new_agent(0);
+    struct pa_user *u = pa_user_find(pa, "alice@example.com");
+    struct pa_watcher *w;
+    int handle;
+
+    pa_teams_presence(pa, ALICE_ID, "Available", "Available", "A0019");
+    w = pa_watch_add(pa, u, &handle);
+    pa_dnd_key(pa, u, 1);
+    CHECK(u->pu_pref == PRES_PREF_DND);
+    CHECK(rec.notifies == 1 && rec.last_dnd == 1);
+    pa_teams_presence(pa, ALICE_ID, "DoNotDisturb", "DoNotDisturb", "A0020");
+    CHECK(rec.notifies == 1);
+    pa_dnd_key(pa, u, 0);
+    CHECK(u->pu_pref == PRES_PREF_CLEAR);
+    CHECK(rec.notifies == 2 && rec.last_dnd == 0);
+    pa_teams_presence(pa, ALICE_ID, "Available", "Available", "A0021");
+    CHECK(rec.notifies == 2);
+    /* DND set by hand in Teams shows on the key; the key clears it. */
+    pa_teams_presence(pa, ALICE_ID, "DoNotDisturb", "DoNotDisturb", "A0022");
+    CHECK(rec.notifies == 3 && rec.last_dnd == 1);
+    CHECK(u->pu_pref == PRES_PREF_CLEAR);
+    pa_dnd_key(pa, u, 0);
+    CHECK(rec.notifies == 4 && rec.last_dnd == 0);
+    pa_watch_del(pa, w);
+    pa_destroy(pa);
+}
+
 static int
 setup(void)
 {
@@ -337,6 +431,10 @@ main(void)
     TEST_RUN(teams_change_notifies_in_sequence_order);
     TEST_RUN(reload_keeps_staying_users_and_ends_leavers);
     TEST_RUN(restart_restores_publications_and_teams_state);
+    TEST_RUN(call_end_shows_at_once_despite_teams_echo);
+    TEST_RUN(teams_sequence_reset_is_taken_after_three_reads);
+    TEST_RUN(swapped_ids_follow_their_users);
+    TEST_RUN(dnd_key_writes_once_and_teams_echo_is_silent);
     graph_destroy(graph);
     store_close(store);
     su_root_destroy(root);
