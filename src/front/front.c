@@ -17,6 +17,9 @@
 
 #define FRONT_STOP_TIMEOUT_MS 5000
 
+/* The methods presgwd serves; nua answers 405 to the others. */
+#define FRONT_ALLOW "OPTIONS, SUBSCRIBE, NOTIFY, PUBLISH"
+
 extern su_log_t nua_log[], nta_log[], tport_log[], nea_log[], soa_log[];
 
 static char front_log_line[1024];
@@ -57,6 +60,22 @@ front_log_init(void)
     }
 }
 
+/* The From user for a log line, or "-" when it would not read as one
+ * word (a sender must not be able to forge key=value pairs). */
+static const char *
+front_log_user(const sip_t *sip)
+{
+    const char *u;
+
+    if (sip == NULL || sip->sip_from == NULL)
+        return "-";
+    u = sip->sip_from->a_url->url_user;
+    if (u == NULL || u[0] == '\0' || strlen(u) > 64 ||
+        strpbrk(u, " \t\"=\r\n") != NULL)
+        return "-";
+    return u;
+}
+
 void
 front_reply(struct front *sf, nua_handle_t *nh, int status,
     const char *phrase, const sip_t *sip, tag_type_t tag,
@@ -67,8 +86,7 @@ front_reply(struct front *sf, nua_handle_t *nh, int status,
     if (status >= 300)
         log_info("sip refused method=%s status=%d reason=\"%s\" from=%s",
             sip && sip->sip_request ? sip->sip_request->rq_method_name : "?",
-            status, phrase,
-            sip && sip->sip_from ? sip->sip_from->a_url->url_user : "-");
+            status, phrase, front_log_user(sip));
     /* nua keeps only the pointer to the phrase and sends the answer from
      * the loop later, when a phrase built on the caller's stack is gone:
      * give it a copy that lives as long as the handle. */
@@ -134,7 +152,10 @@ front_find_user(struct front *sf, nua_t *nua, nua_handle_t *nh,
     struct pa_user *u = NULL;
 
     (void)nua;
-    if (uri->url_user != NULL && uri->url_host != NULL) {
+    /* A user part with URI parameters or headers in it would reach the
+     * user by another name and domain. */
+    if (uri->url_user != NULL && uri->url_host != NULL &&
+        strpbrk(uri->url_user, ";?@<>\"") == NULL) {
         snprintf(aor, sizeof(aor), "%s@%s", uri->url_user, uri->url_host);
         if (usermap_canon(aor, sf->sf_domain, aor, sizeof(aor)) == 0)
             u = pa_user_find(sf->sf_pa, aor);
@@ -157,8 +178,11 @@ front_expires(struct front *sf, nua_handle_t *nh, const sip_t *sip,
     char min[32];
     long e;
 
+    /* Sofia parses an Expires beyond its range as its largest value. */
     if (sip->sip_expires == NULL)
         e = dflt;
+    else if (sip->sip_expires->ex_delta > (unsigned long)sf->sf_max_expires)
+        e = sf->sf_max_expires;
     else
         e = (long)sip->sip_expires->ex_delta;
     if (e != 0 && e < sf->sf_min_expires) {
@@ -168,6 +192,28 @@ front_expires(struct front *sf, nua_handle_t *nh, const sip_t *sip,
         return -1;
     }
     return e > sf->sf_max_expires ? sf->sf_max_expires : e;
+}
+
+void
+front_sub_link(struct front *sf, struct front_sub *ss)
+{
+    ss->ss_prev = NULL;
+    ss->ss_next = sf->sf_subs;
+    if (sf->sf_subs != NULL)
+        sf->sf_subs->ss_prev = ss;
+    sf->sf_subs = ss;
+}
+
+void
+front_sub_unlink(struct front *sf, struct front_sub *ss)
+{
+    if (ss->ss_prev != NULL)
+        ss->ss_prev->ss_next = ss->ss_next;
+    else if (sf->sf_subs == ss)
+        sf->sf_subs = ss->ss_next;
+    if (ss->ss_next != NULL)
+        ss->ss_next->ss_prev = ss->ss_prev;
+    ss->ss_next = ss->ss_prev = NULL;
 }
 
 /* Requests we have no handler for get a clear answer, not silence. */
@@ -211,6 +257,9 @@ front_callback(nua_event_t event, int status, char const *phrase,
             sf->sf_nua_down = 1;
         if (status >= 200)
             front_shutdown_done(sf, status == 200 ? "clean" : "timeout");
+        break;
+    case nua_i_options:
+        /* nua has answered it (200 with our Allow and Allow-Events). */
         break;
     case nua_i_error:
         log_warn("sip stack-error status=%d reason=\"%s\"", status, phrase);
@@ -259,7 +308,10 @@ front_create(su_root_t *root, const struct front_conf *conf,
     /* PUBLISH and SUBSCRIBE must stay application methods: otherwise
      * nua answers them itself, without entity tags or NOTIFY. */
     nua_set_params(sf->sf_nua,
-        NUTAG_ALLOW("PUBLISH"),
+        SIPTAG_ALLOW_STR(FRONT_ALLOW),
+        SIPTAG_SUPPORTED_STR("eventlist"),
+        NUTAG_APPL_METHOD("MESSAGE"),
+        NUTAG_APPL_METHOD("REFER"),
         NUTAG_ALLOW_EVENTS(FRONT_EVENTS),
         NUTAG_APPL_METHOD("PUBLISH"),
         NUTAG_APPL_METHOD("SUBSCRIBE"),
@@ -291,9 +343,17 @@ front_stop_timeout(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 void
 front_shutdown(struct front *sf, void (*done)(void *arg), void *arg)
 {
+    struct front_sub *ss;
+
     sf->sf_done = done;
     sf->sf_done_arg = arg;
     sf->sf_stopping = 1;
+    /* RFC 6665 section 4.2.2: "deactivated" asks watchers to subscribe
+     * again at once; nua's own shutdown would say "noresource", after
+     * which phones should not. */
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next)
+        if (!ss->ss_ending)
+            front_sub_end(ss, "deactivated");
     /* nua_shutdown waits for every watcher; dead ones can take 30 s.
      * Our own deadline keeps a stop bounded. */
     sf->sf_stop_timer = su_timer_create(su_root_task(sf->sf_root), 0);
@@ -312,6 +372,9 @@ front_destroy(struct front *sf)
     if (sf->sf_nua != NULL && (sf->sf_nua_down || !sf->sf_stopping))
         nua_destroy(sf->sf_nua);
     su_timer_destroy(sf->sf_stop_timer);
+    /* Subscriptions whose end was never answered. */
+    while (sf->sf_subs != NULL)
+        front_sub_free(sf->sf_subs, "stopped");
     front_lists_free(sf);
     free(sf->sf_domain);
     free(sf->sf_aliases);

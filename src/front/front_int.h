@@ -35,6 +35,7 @@ struct front {
     void               *sf_done_arg;
     su_timer_t         *sf_stop_timer;
     struct htab         sf_lists;       /* struct front_list by URI */
+    struct front_sub   *sf_subs;        /* every accepted subscription */
     int                 sf_stopping;
     int                 sf_nua_down;    /* nua_shutdown has finished */
 };
@@ -83,7 +84,19 @@ struct front_sub {
     struct front_member *ss_members;  /* a list subscription: its users */
     size_t              ss_nmembers;
     unsigned long       ss_rlmi_version;
+    struct front_sub   *ss_next;      /* on sf_subs */
+    struct front_sub   *ss_prev;
 };
+
+/* Frees ss and its handle; reason is for the log. */
+void front_sub_free(struct front_sub *ss, const char *reason);
+
+/* Sends ss a final NOTIFY (terminated;reason=reason); freed on its answer. */
+void front_sub_end(struct front_sub *ss, const char *reason);
+
+/* Puts ss on the front's list of subscriptions, or takes it off. */
+void front_sub_link(struct front *sf, struct front_sub *ss);
+void front_sub_unlink(struct front *sf, struct front_sub *ss);
 
 /*
  * Finds the user a request is for: the Request-URI's user at the domain

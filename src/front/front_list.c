@@ -265,6 +265,7 @@ front_list_subscribe(struct front *sf, nua_handle_t *nh, const sip_t *sip,
     ss->ss_is_list = 1;
     xstrlcpy(ss->ss_aor, fl->fl_uri, sizeof(ss->ss_aor));
     nua_handle_bind(nh, ss);
+    front_sub_link(sf, ss);
     front_reply(sf, nh, SIP_200_OK, sip, SIPTAG_REQUIRE_STR("eventlist"),
         TAG_END());
     log_info("subscribe accepted list=%s watcher=%s event=%s members=%zu"

@@ -35,7 +35,7 @@ front_accepts(const sip_t *sip, const struct front_event *ev)
 }
 
 /* Ends our side of a subscription: the watcher, the handle, the memory. */
-static void
+void
 front_sub_free(struct front_sub *ss, const char *reason)
 {
     log_info("subscribe ended user=%s reason=%s event=%s", ss->ss_aor,
@@ -44,9 +44,26 @@ front_sub_free(struct front_sub *ss, const char *reason)
         front_list_release(ss);
     if (ss->ss_watcher != NULL)
         pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
+    front_sub_unlink(ss->ss_front, ss);
     nua_handle_bind(ss->ss_nh, NULL);
     nua_handle_destroy(ss->ss_nh);
     free(ss);
+}
+
+void
+front_sub_end(struct front_sub *ss, const char *reason)
+{
+    char state[64];
+
+    if (ss->ss_is_list)
+        front_list_release(ss);
+    if (ss->ss_watcher != NULL)
+        pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
+    ss->ss_watcher = NULL;
+    ss->ss_ending = 1;
+    snprintf(state, sizeof(state), "terminated;reason=%s", reason);
+    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(nua_substate_terminated),
+        SIPTAG_SUBSCRIPTION_STATE_STR(state), TAG_END());
 }
 
 /*
@@ -148,6 +165,7 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     ss->ss_shown = -1;
     xstrlcpy(ss->ss_aor, pa_user_aor(u), sizeof(ss->ss_aor));
     nua_handle_bind(nh, ss);
+    front_sub_link(sf, ss);
     front_reply(sf, nh, SIP_200_OK, sip, TAG_END());
     log_info("subscribe accepted user=%s watcher=%s event=%s expires=%ld",
         ss->ss_aor, sip->sip_from->a_url->url_user ?
@@ -155,6 +173,7 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     pa_user_state(u, &st);
     /* RFC 6665 section 4.2.1: Expires 0 fetches the state once. */
     if (expires == 0) {
+        ss->ss_ending = 1;
         front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_terminated);
         return;
     }
@@ -183,6 +202,7 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
         if (ss->ss_watcher != NULL)
             pa_watch_del(sf->sf_pa, ss->ss_watcher);
         ss->ss_watcher = NULL;
+        ss->ss_ending = 1;
         return;
     }
     log_debug("subscribe refreshed user=%s", ss->ss_aor);
@@ -207,13 +227,13 @@ front_notify_answered(struct front *sf, nua_handle_t *nh,
         return;
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     ss->ss_inflight = 0;
-    if (substate == nua_substate_terminated) {
-        front_sub_free(ss, ss->ss_watcher ? "expired" : "terminated");
-        return;
-    }
     if (status >= 300) {
         log_info("notify failed user=%s status=%d", ss->ss_aor, status);
         front_sub_free(ss, "notify-failed");
+        return;
+    }
+    if (substate == nua_substate_terminated) {
+        front_sub_free(ss, ss->ss_ending ? "terminated" : "expired");
         return;
     }
     front_notify_flush(ss);
@@ -224,7 +244,6 @@ front_notify_terminate(void *arg, void *handle, const char *aor,
     const char *reason)
 {
     struct front_sub *ss = handle;
-    char state[64];
 
     (void)arg;
     if (ss->ss_is_list) {
@@ -232,7 +251,5 @@ front_notify_terminate(void *arg, void *handle, const char *aor,
         return;
     }
     ss->ss_watcher = NULL;   /* the agent frees it */
-    snprintf(state, sizeof(state), "terminated;reason=%s", reason);
-    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(nua_substate_terminated),
-        SIPTAG_SUBSCRIPTION_STATE_STR(state), TAG_END());
+    front_sub_end(ss, reason);
 }
