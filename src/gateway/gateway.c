@@ -136,6 +136,16 @@ gw_reload(struct gateway *gw)
         strcmp(c->c_store_path, gw->gw_conf->c_store_path) != 0)
         log_warn("gateway reload note=\"sip.listen and store.path take"
             " effect at the next start\"");
+    /* The map first: a configuration whose map is refused is not taken
+     * at all, so the two never disagree. */
+    if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
+        &err) != 0) {
+        log_warn("gateway reload-failed keeping=old-config errors:\n%s",
+            err);
+        free(err);
+        conf_free(c);
+        return;
+    }
     log_set_level((enum log_level)log_level_parse(c->c_log_level));
     gw_map_opts(c, &mo);
     pa_set_opts(gw->gw_pa, &mo);
@@ -143,12 +153,6 @@ gw_reload(struct gateway *gw)
     graph_reconfigure(gw->gw_graph, &gc);
     gw_front_conf(c, &fc);
     front_reconfigure(gw->gw_front, &fc);
-    if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
-        &err) != 0) {
-        log_warn("gateway users-reload-failed keeping=old-map errors:\n%s",
-            err);
-        free(err);
-    }
     if (gw_load_lists(gw, c) != 0)
         log_warn("gateway lists-reload-failed keeping=old-lists");
     conf_free(gw->gw_conf);

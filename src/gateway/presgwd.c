@@ -132,16 +132,33 @@ signals_init(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * Detaches from the terminal.  The parent waits until the daemon says it
+ * has started (or not) through a pipe, so the command's exit status
+ * tells whether presgwd runs.  Returns the pipe's write end to the
+ * daemon, or -1.
+ */
 static int
 daemonize(void)
 {
-    pid_t pid = fork();
-    int fd;
+    int fds[2], fd;
+    char ok = '1';
+    pid_t pid;
 
+    if (pipe(fds) != 0)
+        return -1;
+    pid = fork();
     if (pid < 0)
         return -1;
-    if (pid > 0)
+    if (pid > 0) {
+        close(fds[1]);
+        if (read(fds[0], &ok, 1) != 1 || ok != '0') {
+            fprintf(stderr, "presgwd: not started; see the system log\n");
+            _exit(1);
+        }
         _exit(0);
+    }
+    close(fds[0]);
     if (setsid() < 0 || chdir("/") != 0)
         return -1;
     fd = open("/dev/null", O_RDWR);
@@ -152,7 +169,31 @@ daemonize(void)
     dup2(fd, STDERR_FILENO);
     if (fd > STDERR_FILENO)
         close(fd);
-    return 0;
+    return fds[1];
+}
+
+/* Tells the waiting parent how the start went; fd -1: no parent. */
+static void
+daemon_ready(int fd, int ok)
+{
+    char c = ok ? '0' : '1';
+
+    if (fd < 0)
+        return;
+    if (write(fd, &c, 1) != 1)
+        log_warn("presgwd ready-pipe-failed");
+    close(fd);
+}
+
+/* An absolute form of a file name, for a daemon that works from "/". */
+static char *
+absolute(const char *path)
+{
+    char cwd[4096];
+
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return xstrdup(path);
+    return xasprintf("%s/%s", cwd, path);
 }
 
 static int
@@ -174,7 +215,8 @@ int
 main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONF, *pidfile = NULL;
-    int foreground = 0, check = 0, ch, rc;
+    char *abspath, *abspid = NULL;
+    int foreground = 0, check = 0, ch, rc, ready = -1;
     struct gateway *gw;
     struct conf *c;
     char *err = NULL;
@@ -197,30 +239,42 @@ main(int argc, char **argv)
     if (check)
         return check_config(path);
 
-    c = conf_load(path, &err);
+    abspath = absolute(path);
+    c = conf_load(abspath, &err);
     if (c == NULL) {
         fprintf(stderr, "%spresgwd: not started\n", err);
         free(err);
+        free(abspath);
         return 1;
     }
     log_init("presgwd", !foreground,
         (enum log_level)log_level_parse(c->c_log_level));
-    if (!foreground && daemonize() != 0) {
-        log_error("presgwd daemonize-failed error=\"%s\"", strerror(errno));
-        conf_free(c);
-        return 1;
-    }
-    if (pidfile != NULL && write_pidfile(pidfile) != 0) {
-        conf_free(c);
-        return 1;
+    if (pidfile != NULL)
+        abspid = absolute(pidfile);
+    if (!foreground) {
+        ready = daemonize();
+        if (ready < 0) {
+            log_error("presgwd daemonize-failed error=\"%s\"",
+                strerror(errno));
+            conf_free(c);
+            return 1;
+        }
     }
     signals_init();
-    gw = gateway_create(c, path);
-    if (gw == NULL)
-        return 1;
-    rc = gateway_run(gw);
-    gateway_destroy(gw);
-    if (pidfile != NULL)
-        unlink(pidfile);
+    gw = gateway_create(c, abspath);
+    if (gw != NULL && abspid != NULL && write_pidfile(abspid) != 0) {
+        gateway_destroy(gw);
+        gw = NULL;
+    }
+    daemon_ready(ready, gw != NULL);
+    rc = 1;
+    if (gw != NULL) {
+        rc = gateway_run(gw);
+        gateway_destroy(gw);
+        if (abspid != NULL)
+            unlink(abspid);
+    }
+    free(abspid);
+    free(abspath);
     return rc;
 }

@@ -271,7 +271,13 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
         xstrlcpy(u->pu_teams_seq, sequence, sizeof(u->pu_teams_seq));
     }
     s = map_teams_status(availability, activity ? activity : "");
-    if (s == u->pu_teams)
+    /* The same status under a newer sequence number, while presgw takes
+     * it for one it asked Teams to drop: Teams dropped it and the user
+     * set it again before this read (DND by hand right after a phone's
+     * key released it, a Teams call right after a phone call).  It is
+     * Teams' word again, so it stands. */
+    if (s == u->pu_teams &&
+        !(u->pu_teams_stale && sequence != NULL && sequence[0] != '\0'))
         return;
     log_info("pa teams user=%s availability=%s activity=%s status=%s",
         u->pu_aor, availability, activity ? activity : "-",

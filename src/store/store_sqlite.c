@@ -8,9 +8,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "store/store.h"
@@ -69,6 +73,7 @@ static const char sq_schema[] =
 struct store_sqlite {
     const struct store_ops  *sq_ops;   /* first: see store.c */
     sqlite3                 *sq_db;
+    int                      sq_lock;  /* "<path>.lock", held with flock */
     sqlite3_stmt            *sq_stmts[SQ_COUNT];
 };
 
@@ -152,6 +157,27 @@ sq_prepare_db(struct store_sqlite *sq, char **err)
     return 0;
 }
 
+/*
+ * One presgwd per store: a second one would resume the first one's
+ * subscriptions and publications as its own.
+ */
+static int
+sq_lock(const char *path, char **why)
+{
+    char *lpath = xasprintf("%s.lock", path);
+    int fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        *why = xasprintf("cannot open %s: %s", lpath, strerror(errno));
+    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        *why = xasprintf("in use by another presgwd (%s is locked)", lpath);
+        close(fd);
+        fd = -1;
+    }
+    free(lpath);
+    return fd;
+}
+
 static struct store *
 sq_open(const char *path, char **err)
 {
@@ -159,7 +185,10 @@ sq_open(const char *path, char **err)
     char *why = NULL;
 
     sq->sq_ops = &store_sqlite_ops;
-    if (sqlite3_open_v2(path, &sq->sq_db,
+    sq->sq_lock = sq_lock(path, &why);
+    if (sq->sq_lock < 0) {
+        /* why is set */
+    } else if (sqlite3_open_v2(path, &sq->sq_db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         why = xasprintf("%s", sq->sq_db ? sqlite3_errmsg(sq->sq_db)
             : "out of memory");
@@ -186,6 +215,8 @@ sq_close(struct store *s)
     for (i = 0; i < SQ_COUNT; i++)
         sqlite3_finalize(sq->sq_stmts[i]);
     sqlite3_close(sq->sq_db);
+    if (sq->sq_lock >= 0)
+        close(sq->sq_lock);
     free(sq);
 }
 

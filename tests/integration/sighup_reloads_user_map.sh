@@ -67,7 +67,7 @@ ok "carol removed: her watcher got NOTIFY terminated, then 404"
     echo "sip:alice@$DOMAIN, $ALICE_ID, alice@contoso.example"
     echo "sip:alice@$DOMAIN, $BOB_ID, bob@contoso.example"
 } >"$T/users.csv"
-reload "gateway users-reload-failed keeping=old-map"
+reload "gateway reload-failed keeping=old-config"
 sipp_run watch-dave2 subscribe-watch dave -set want '*' ||
     fail "a failed reload lost dave"
 sipp_run watch-bob subscribe-watch bob -set want '*' ||

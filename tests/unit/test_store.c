@@ -171,6 +171,24 @@ store_refuses_a_file_that_is_not_a_database(void)
     free(path);
 }
 
+static void
+store_is_held_by_one_process_at_a_time(void)
+{
+    char *err = NULL;
+    struct store *a = store_open(dbpath, &err), *b;
+
+    CHECK(a != NULL);
+    b = store_open(dbpath, &err);
+    CHECK(b == NULL);
+    CHECK(err != NULL && strstr(err, "in use by another presgwd"));
+    free(err);
+    store_close(a);
+    err = NULL;
+    b = store_open(dbpath, &err);
+    CHECK(b != NULL);
+    store_close(b);
+}
+
 int
 main(void)
 {
@@ -184,6 +202,7 @@ main(void)
     TEST_RUN(store_user_replace_drops_rows_not_given);
     TEST_RUN(store_pub_delete_removes_only_that_tag);
     TEST_RUN(store_refuses_a_file_that_is_not_a_database);
+    TEST_RUN(store_is_held_by_one_process_at_a_time);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         return 99;
