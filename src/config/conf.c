@@ -70,7 +70,7 @@ static const struct conf_key conf_keys[] = {
       "", 0, 0, NULL },
     /* Graph: setPresence expirationDuration is PT5M to PT4H. */
     { "graph", "session_expiry", CONF_NUM, STR(c_graph_session_expiry),
-      "3600", 300, 14400, NULL },
+      "900", 300, 14400, NULL },
     { "graph", "call_refresh", CONF_NUM, STR(c_graph_call_refresh),
       "240", 30, 14400, NULL },
     /* 0 leaves the expiry to Graph (one day for DoNotDisturb). */
