@@ -36,3 +36,28 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 TESTS += tests/integration/blf_list_full_then_partial.sh
 EXTRA_DIST += tests/integration/blf_list_full_then_partial.sh \
 	tests/sipp/subscribe-list.xml
+
+# Desk phones: BLF keys (dialog), DND and forwarding keys
+# (as-feature-event), call state from a proxy, and Kamailio in front
+# (skipped when kamailio is not installed).
+TESTS += \
+	tests/integration/yealink_blf_follows_teams_call.sh \
+	tests/integration/poly_dnd_key_both_ways.sh \
+	tests/integration/dnd_echo_writes_once.sh \
+	tests/integration/publish_dialog_from_proxy.sh \
+	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/teams_dnd_again_after_key_off.sh
+EXTRA_DIST += \
+	tests/integration/yealink_blf_follows_teams_call.sh \
+	tests/integration/poly_dnd_key_both_ways.sh \
+	tests/integration/dnd_echo_writes_once.sh \
+	tests/integration/publish_dialog_from_proxy.sh \
+	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/teams_dnd_again_after_key_off.sh \
+	tests/integration/lib-phones.sh \
+	tests/integration/kamailio-test.cfg.in \
+	sip-configs/kamailio-presgw.cfg \
+	tests/sipp/blf-watch.xml \
+	tests/sipp/feature-hold.xml \
+	tests/sipp/feature-sync.xml \
+	tests/sipp/publish-dialog.xml
