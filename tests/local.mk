@@ -17,3 +17,4 @@ style:
 .PHONY: style
 include tests/unit/codec.mk
 include tests/integration/local.mk
+include tests/bench/local.mk
