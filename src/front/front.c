@@ -367,14 +367,15 @@ front_destroy(struct front *sf)
 {
     if (sf == NULL)
         return;
+    /* Subscriptions whose end was never answered; their handles go
+     * before the stack that owns them. */
+    while (sf->sf_subs != NULL)
+        front_sub_free(sf->sf_subs, "stopped");
     /* nua may only be destroyed once its shutdown has completed; after a
      * deadline it is left to the process exit. */
     if (sf->sf_nua != NULL && (sf->sf_nua_down || !sf->sf_stopping))
         nua_destroy(sf->sf_nua);
     su_timer_destroy(sf->sf_stop_timer);
-    /* Subscriptions whose end was never answered. */
-    while (sf->sf_subs != NULL)
-        front_sub_free(sf->sf_subs, "stopped");
     front_lists_free(sf);
     free(sf->sf_domain);
     free(sf->sf_aliases);
