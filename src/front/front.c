@@ -362,6 +362,18 @@ front_shutdown(struct front *sf, void (*done)(void *arg), void *arg)
     nua_shutdown(sf->sf_nua);
 }
 
+/* A shutdown run to its end (or the deadline) before returning. */
+static void
+front_shutdown_now(struct front *sf)
+{
+    int64_t until = clock_now_ms() + FRONT_STOP_TIMEOUT_MS;
+
+    sf->sf_stopping = 1;
+    nua_shutdown(sf->sf_nua);
+    while (!sf->sf_nua_down && clock_now_ms() < until)
+        su_root_step(sf->sf_root, 100);
+}
+
 void
 front_destroy(struct front *sf)
 {
@@ -371,9 +383,13 @@ front_destroy(struct front *sf)
      * before the stack that owns them. */
     while (sf->sf_subs != NULL)
         front_sub_free(sf->sf_subs, "stopped");
-    /* nua may only be destroyed once its shutdown has completed; after a
-     * deadline it is left to the process exit. */
-    if (sf->sf_nua != NULL && (sf->sf_nua_down || !sf->sf_stopping))
+    /* nua may only be destroyed once its shutdown has completed (it
+     * asserts otherwise): a front that never stopped, as after a failed
+     * start, is shut down here; after a deadline nua is left to the
+     * process exit. */
+    if (sf->sf_nua != NULL && !sf->sf_stopping)
+        front_shutdown_now(sf);
+    if (sf->sf_nua != NULL && sf->sf_nua_down)
         nua_destroy(sf->sf_nua);
     su_timer_destroy(sf->sf_stop_timer);
     front_lists_free(sf);

@@ -46,7 +46,8 @@ front_lists_free(struct front *sf)
     htab_free(&sf->sf_lists);
 }
 
-/* Every member must be a user, else the lists are refused. */
+/* A list may not be a user; members that are not users are left out
+ * (a user removed from the map leaves its lists). */
 static int
 front_lists_check(struct front *sf, const struct store_list *l, size_t n,
     char **err)
@@ -60,8 +61,8 @@ front_lists_check(struct front *sf, const struct store_list *l, size_t n,
             buf_printf(&errs, "list %s is also a user\n", l[i].sl_uri);
         for (j = 0; j < l[i].sl_n; j++)
             if (pa_user_find(sf->sf_pa, l[i].sl_members[j]) == NULL)
-                buf_printf(&errs, "list %s: %s is not in the user map\n",
-                    l[i].sl_uri, l[i].sl_members[j]);
+                log_warn("front list-member-unknown list=%s member=%s "
+                    "action=left-out", l[i].sl_uri, l[i].sl_members[j]);
     }
     if (errs.b_len == 0) {
         buf_free(&errs);
@@ -85,10 +86,10 @@ front_set_lists(struct front *sf, const struct store_list *l, size_t n,
     for (i = 0; i < n; i++) {
         fl = xcalloc(1, sizeof(*fl));
         fl->fl_uri = xstrdup(l[i].sl_uri);
-        fl->fl_n = l[i].sl_n;
-        fl->fl_members = xcalloc(fl->fl_n, sizeof(char *));
-        for (j = 0; j < fl->fl_n; j++)
-            fl->fl_members[j] = xstrdup(l[i].sl_members[j]);
+        fl->fl_members = xcalloc(l[i].sl_n, sizeof(char *));
+        for (j = 0; j < l[i].sl_n; j++)
+            if (pa_user_find(sf->sf_pa, l[i].sl_members[j]) != NULL)
+                fl->fl_members[fl->fl_n++] = xstrdup(l[i].sl_members[j]);
         htab_put(&sf->sf_lists, fl->fl_uri, fl);
     }
     log_info("front lists-loaded lists=%zu", n);

@@ -23,6 +23,12 @@ struct front_pub_doc {
     char                pd_note[PRES_NOTE_MAX];
 };
 
+static char
+front_pub_event(const struct front_event *ev)
+{
+    return ev->fe_kind == FK_DIALOG ? PA_PUB_DIALOG : PA_PUB_PRESENCE;
+}
+
 /* Parses body per event package; -1 with why on failure. */
 static int
 front_publish_parse(const struct front_event *ev, const sip_payload_t *pl,
@@ -101,13 +107,13 @@ front_publish_existing(struct front *sf, nua_handle_t *nh,
     enum pa_pub_result r;
 
     if (expires == 0) {
-        r = pa_pub_remove(sf->sf_pa, u, etag);
+        r = pa_pub_remove(sf->sf_pa, u, front_pub_event(ev), etag);
         if (r == PA_PUB_OK)
             front_publish_ok(sf, nh, sip, etag, 0);
     } else {
         if (has_body && front_publish_body(sf, nh, sip, ev, &doc) != 0)
             return;
-        r = pa_pub_update(sf->sf_pa, u, etag,
+        r = pa_pub_update(sf->sf_pa, u, front_pub_event(ev), etag,
             has_body ? (int)doc.pd_status : -1,
             has_body ? doc.pd_note : NULL, expires, newtag);
         if (r == PA_PUB_OK)
@@ -154,8 +160,8 @@ front_publish_handle(struct front *sf, nua_handle_t *nh, const sip_t *sip)
         goto out;
     }
     if (front_publish_body(sf, nh, sip, ev, &doc) == 0) {
-        pa_pub_new(sf->sf_pa, u, doc.pd_status, doc.pd_note, expires,
-            etag);
+        pa_pub_new(sf->sf_pa, u, front_pub_event(ev), doc.pd_status,
+            doc.pd_note, expires, etag);
         front_publish_ok(sf, nh, sip, etag, expires);
     }
 out:

@@ -81,6 +81,18 @@ front_feature_request(struct front *sf, nua_handle_t *nh, const sip_t *sip,
 
     if (pl == NULL || pl->pl_len == 0)
         return 0;
+    if (sip->sip_content_type == NULL ||
+        sip->sip_content_type->c_type == NULL ||
+        strcasecmp(sip->sip_content_type->c_type,
+        "application/x-as-feature-event+xml") != 0) {
+        log_info("subscribe feature-refused user=%s reason=\"content type\"",
+            pa_user_aor(u));
+        if (answer)
+            front_reply(sf, nh, SIP_415_UNSUPPORTED_MEDIA, sip,
+                SIPTAG_ACCEPT_STR("application/x-as-feature-event+xml"),
+                TAG_END());
+        return -1;
+    }
     if (pl->pl_len > (size_t)sf->sf_max_body ||
         afe_parse(pl->pl_data, pl->pl_len, &req, why, sizeof(why)) != 0) {
         if (pl->pl_len > (size_t)sf->sf_max_body)

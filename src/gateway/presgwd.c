@@ -62,13 +62,16 @@ check_lists(const struct conf *c, const struct store_user *rows, size_t n)
         return 1;
     }
     for (i = 0; i < nl; i++) {
-        for (j = 0; j < l[i].sl_n; j++) {
-            if (user_known(rows, n, l[i].sl_members[j]))
-                continue;
-            fprintf(stderr, "%s: list %s: %s is not in the user map\n",
-                c->c_users_lists, l[i].sl_uri, l[i].sl_members[j]);
+        if (user_known(rows, n, l[i].sl_uri)) {
+            fprintf(stderr, "%s: list %s is also a user\n",
+                c->c_users_lists, l[i].sl_uri);
             bad = 1;
         }
+        for (j = 0; j < l[i].sl_n; j++)
+            if (!user_known(rows, n, l[i].sl_members[j]))
+                fprintf(stderr, "%s: warning: list %s: %s is not in the"
+                    " user map and is left out\n", c->c_users_lists,
+                    l[i].sl_uri, l[i].sl_members[j]);
     }
     listmap_free(l, nl);
     return bad;

@@ -92,18 +92,24 @@ enum pa_pub_result {
 /*
  * Publications (RFC 3903), from PIDF or dialog-info documents, each
  * already turned into a status.  etag_out receives the entity tag the
- * answer carries (PA_ETAG_MAX bytes).  pa_pub_new() stores a new
+ * answer carries (PA_ETAG_MAX bytes); event is the package (its first
+ * letter begins the tag).  pa_pub_new() stores a new
  * publication; pa_pub_update() refreshes (st < 0) or modifies the
  * publication etag of user u; pa_pub_remove() removes it.
  */
 #define PA_ETAG_MAX 40
-void pa_pub_new(struct pa *pa, struct pa_user *u, enum pres_status st,
-    const char *note, long expires, char *etag_out);
+
+/* RFC 3903 section 4.1: an entity tag belongs to one event package. */
+#define PA_PUB_PRESENCE 'p'
+#define PA_PUB_DIALOG   'd'
+
+void pa_pub_new(struct pa *pa, struct pa_user *u, char event,
+    enum pres_status st, const char *note, long expires, char *etag_out);
 enum pa_pub_result pa_pub_update(struct pa *pa, struct pa_user *u,
-    const char *etag, int st, const char *note, long expires,
+    char event, const char *etag, int st, const char *note, long expires,
     char *etag_out);
 enum pa_pub_result pa_pub_remove(struct pa *pa, struct pa_user *u,
-    const char *etag);
+    char event, const char *etag);
 
 /* Expires publications whose time has come; called by a timer. */
 void pa_expire(struct pa *pa);

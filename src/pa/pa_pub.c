@@ -18,14 +18,14 @@
  * A salt from the start time keeps tags from one run out of the next.
  */
 static void
-pa_etag_make(struct pa *pa, char *out)
+pa_etag_make(struct pa *pa, char event, char *out)
 {
     uint64_t x = pa->pa_etag_salt + ++pa->pa_etag_seq * 0x9e3779b97f4a7c15u;
 
     x ^= x >> 31;
     x *= 0xbf58476d1ce4e5b9u;
     x ^= x >> 27;
-    snprintf(out, PA_ETAG_MAX, "%016" PRIx64 "%" PRIx64, x,
+    snprintf(out, PA_ETAG_MAX, "%c%016" PRIx64 "%" PRIx64, event, x,
         pa->pa_etag_seq);
 }
 
@@ -48,12 +48,12 @@ pa_pub_apply(struct pa_pub *p, enum pres_status st, const char *note)
 }
 
 void
-pa_pub_new(struct pa *pa, struct pa_user *u, enum pres_status st,
-    const char *note, long expires, char *etag_out)
+pa_pub_new(struct pa *pa, struct pa_user *u, char event,
+    enum pres_status st, const char *note, long expires, char *etag_out)
 {
     struct pa_pub *p = xcalloc(1, sizeof(*p));
 
-    pa_etag_make(pa, p->pp_etag);
+    pa_etag_make(pa, event, p->pp_etag);
     p->pp_expires = clock_now() + expires;
     p->pp_user = u;
     pa_pub_apply(p, st, note);
@@ -67,26 +67,27 @@ pa_pub_new(struct pa *pa, struct pa_user *u, enum pres_status st,
     pa_user_changed(pa, u, "publish");
 }
 
-/* The publication of u under etag, or NULL. */
+/* The publication of u for event under etag, or NULL. */
 static struct pa_pub *
-pa_pub_find(struct pa *pa, struct pa_user *u, const char *etag)
+pa_pub_find(struct pa *pa, struct pa_user *u, char event, const char *etag)
 {
     struct pa_pub *p = htab_get(&pa->pa_etags, etag);
 
-    return p != NULL && p->pp_user == u ? p : NULL;
+    return p != NULL && p->pp_user == u && etag[0] == event ? p : NULL;
 }
 
 enum pa_pub_result
-pa_pub_update(struct pa *pa, struct pa_user *u, const char *etag,
-    int st, const char *note, long expires, char *etag_out)
+pa_pub_update(struct pa *pa, struct pa_user *u, char event,
+    const char *etag, int st, const char *note, long expires,
+    char *etag_out)
 {
-    struct pa_pub *p = pa_pub_find(pa, u, etag);
+    struct pa_pub *p = pa_pub_find(pa, u, event, etag);
 
     if (p == NULL)
         return PA_PUB_NO_ETAG;
     htab_del(&pa->pa_etags, p->pp_etag);
     store_pub_del(pa->pa_store, p->pp_etag);
-    pa_etag_make(pa, p->pp_etag);
+    pa_etag_make(pa, event, p->pp_etag);
     htab_put(&pa->pa_etags, p->pp_etag, p);
     p->pp_expires = clock_now() + expires;
     if (st >= 0)
@@ -118,9 +119,10 @@ pa_pub_unlink(struct pa *pa, struct pa_pub *p)
 }
 
 enum pa_pub_result
-pa_pub_remove(struct pa *pa, struct pa_user *u, const char *etag)
+pa_pub_remove(struct pa *pa, struct pa_user *u, char event,
+    const char *etag)
 {
-    struct pa_pub *p = pa_pub_find(pa, u, etag);
+    struct pa_pub *p = pa_pub_find(pa, u, event, etag);
 
     if (p == NULL)
         return PA_PUB_NO_ETAG;

@@ -94,15 +94,15 @@ publish_in_call_asks_for_a_call_session(void)
     char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
 
     CHECK(u != NULL);
-    pa_pub_new(pa, u, call, NULL, 60, etag);
+    pa_pub_new(pa, u, 'p', call, NULL, 60, etag);
     CHECK(u->pu_local == PRES_IN_CALL);
     CHECK(u->pu_sess == PRES_SESS_IN_CALL);
     CHECK(u->pu_pref == PRES_PREF_CLEAR);
     CHECK(graph_pending(graph) >= 1);
 
     /* The call ends with the publication: Available, as configured. */
-    CHECK(pa_pub_update(pa, u, etag, -1, NULL, 60, etag2) == PA_PUB_OK);
-    CHECK(pa_pub_remove(pa, u, etag2) == PA_PUB_OK);
+    CHECK(pa_pub_update(pa, u, 'p', etag, -1, NULL, 60, etag2) == PA_PUB_OK);
+    CHECK(pa_pub_remove(pa, u, 'p', etag2) == PA_PUB_OK);
     CHECK(u->pu_local == PRES_UNKNOWN);
     CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
     pa_destroy(pa);
@@ -117,11 +117,12 @@ call_end_clear_clears_the_session(void)
     enum pres_status idle = PRES_AVAILABLE;
     char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
 
-    pa_pub_new(pa, u, call, NULL, 60, etag);
+    pa_pub_new(pa, u, 'p', call, NULL, 60, etag);
     CHECK(u->pu_sess == PRES_SESS_IN_CALL);
-    CHECK(pa_pub_update(pa, u, etag, (int)idle, NULL, 60, etag2) == PA_PUB_OK);
+    CHECK(pa_pub_update(pa, u, 'p', etag, (int)idle, NULL, 60, etag2) ==
+        PA_PUB_OK);
     CHECK(u->pu_sess == PRES_SESS_CLEAR);
-    pa_pub_remove(pa, u, etag2);
+    pa_pub_remove(pa, u, 'p', etag2);
     pa_destroy(pa);
 }
 
@@ -134,16 +135,16 @@ devices_combine_and_the_call_outranks(void)
     enum pres_status idle = PRES_AVAILABLE;
     char e1[PA_ETAG_MAX], e2[PA_ETAG_MAX];
 
-    pa_pub_new(pa, u, idle, NULL, 60, e1);
+    pa_pub_new(pa, u, 'p', idle, NULL, 60, e1);
     CHECK(u->pu_local == PRES_AVAILABLE);
     CHECK(u->pu_sess == PRES_SESS_CLEAR);   /* idle to idle: no write */
-    pa_pub_new(pa, u, call, NULL, 60, e2);
+    pa_pub_new(pa, u, 'p', call, NULL, 60, e2);
     CHECK(strcmp(e1, e2) != 0);
     CHECK(u->pu_local == PRES_IN_CALL);
-    pa_pub_remove(pa, u, e2);
+    pa_pub_remove(pa, u, 'p', e2);
     CHECK(u->pu_local == PRES_AVAILABLE);
     CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
-    pa_pub_remove(pa, u, e1);
+    pa_pub_remove(pa, u, 'p', e1);
     pa_destroy(pa);
 }
 
@@ -155,9 +156,9 @@ dnd_publication_asks_for_preferred_dnd(void)
     enum pres_status dnd = PRES_DND;
     char etag[PA_ETAG_MAX];
 
-    pa_pub_new(pa, u, dnd, NULL, 60, etag);
+    pa_pub_new(pa, u, 'p', dnd, NULL, 60, etag);
     CHECK(u->pu_pref == PRES_PREF_DND);
-    pa_pub_remove(pa, u, etag);
+    pa_pub_remove(pa, u, 'p', etag);
     CHECK(u->pu_pref == PRES_PREF_CLEAR);
     pa_destroy(pa);
 }
@@ -171,16 +172,19 @@ entity_tags_are_new_each_time_and_old_ones_fail(void)
     enum pres_status idle = PRES_AVAILABLE;
     char e1[PA_ETAG_MAX], e2[PA_ETAG_MAX], e3[PA_ETAG_MAX];
 
-    pa_pub_new(pa, a, idle, NULL, 60, e1);
-    CHECK(pa_pub_update(pa, a, e1, -1, NULL, 60, e2) == PA_PUB_OK);
+    pa_pub_new(pa, a, 'p', idle, NULL, 60, e1);
+    CHECK(pa_pub_update(pa, a, 'p', e1, -1, NULL, 60, e2) == PA_PUB_OK);
     CHECK(strcmp(e1, e2) != 0);
-    CHECK(pa_pub_update(pa, a, e1, -1, NULL, 60, e3) == PA_PUB_NO_ETAG);
-    CHECK(pa_pub_update(pa, a, "no-such-tag", -1, NULL, 60, e3) ==
+    CHECK(pa_pub_update(pa, a, 'p', e1, -1, NULL, 60, e3) == PA_PUB_NO_ETAG);
+    CHECK(pa_pub_update(pa, a, 'p', "no-such-tag", -1, NULL, 60, e3) ==
         PA_PUB_NO_ETAG);
     /* A tag belongs to its user: bob cannot touch alice's publication. */
-    CHECK(pa_pub_remove(pa, b, e2) == PA_PUB_NO_ETAG);
-    CHECK(pa_pub_remove(pa, a, e2) == PA_PUB_OK);
-    CHECK(pa_pub_remove(pa, a, e2) == PA_PUB_NO_ETAG);
+    CHECK(pa_pub_remove(pa, b, 'p', e2) == PA_PUB_NO_ETAG);
+    /* A tag belongs to its event package too (RFC 3903 section 4.1). */
+    CHECK(pa_pub_update(pa, a, 'd', e2, -1, NULL, 60, e3) ==
+        PA_PUB_NO_ETAG);
+    CHECK(pa_pub_remove(pa, a, 'p', e2) == PA_PUB_OK);
+    CHECK(pa_pub_remove(pa, a, 'p', e2) == PA_PUB_NO_ETAG);
     pa_destroy(pa);
 }
 
@@ -195,7 +199,7 @@ expired_publication_ends_and_watchers_hear(void)
     char etag[PA_ETAG_MAX];
     int handle;
 
-    pa_pub_new(pa, u, call, NULL, 30, etag);
+    pa_pub_new(pa, u, 'p', call, NULL, 30, etag);
     w = pa_watch_add(pa, u, &handle);
     pa_watch_state(w, &st);
     CHECK(st.ps_view == PRES_IN_CALL);
@@ -252,7 +256,7 @@ reload_keeps_staying_users_and_ends_leavers(void)
     char etag[PA_ETAG_MAX], *err = NULL;
     int handle;
 
-    pa_pub_new(pa, a, call, NULL, 60, etag);
+    pa_pub_new(pa, a, 'p', call, NULL, 60, etag);
     pa_watch_add(pa, b, &handle);
     write_map("sip:alice@example.com, " ALICE_ID "\n");
     CHECK(pa_load_users(pa, mappath, "example.com", &err) == 0);
@@ -267,7 +271,7 @@ reload_keeps_staying_users_and_ends_leavers(void)
     CHECK(err != NULL);
     free(err);
     CHECK(pa_user_find(pa, "alice@example.com") == a);
-    pa_pub_remove(pa, a, etag);
+    pa_pub_remove(pa, a, 'p', etag);
     pa_destroy(pa);
     write_map("sip:alice@example.com, " ALICE_ID "\n"
         "sip:bob@example.com, " BOB_ID "\n");
@@ -281,7 +285,7 @@ restart_restores_publications_and_teams_state(void)
     enum pres_status call = PRES_IN_CALL;
     char etag[PA_ETAG_MAX], etag2[PA_ETAG_MAX];
 
-    pa_pub_new(pa, u, call, NULL, 600, etag);
+    pa_pub_new(pa, u, 'p', call, NULL, 600, etag);
     pa_teams_presence(pa, BOB_ID, "Away", "Away", "A0100");
     pa_destroy(pa);
 
@@ -292,8 +296,8 @@ restart_restores_publications_and_teams_state(void)
     CHECK(u->pu_sess == PRES_SESS_IN_CALL);
     CHECK(pa_user_find(pa, "bob@example.com")->pu_teams == PRES_AWAY);
     /* The publication keeps its entity tag across the restart. */
-    CHECK(pa_pub_update(pa, u, etag, -1, NULL, 600, etag2) == PA_PUB_OK);
-    pa_pub_remove(pa, u, etag2);
+    CHECK(pa_pub_update(pa, u, 'p', etag, -1, NULL, 600, etag2) == PA_PUB_OK);
+    pa_pub_remove(pa, u, 'p', etag2);
     pa_destroy(pa);
 }
 
@@ -308,12 +312,12 @@ call_end_shows_at_once_despite_teams_echo(void)
 
     pa_teams_presence(pa, ALICE_ID, "Available", "Available", "A0010");
     w = pa_watch_add(pa, u, &handle);
-    pa_pub_new(pa, u, PRES_IN_CALL, NULL, 60, etag);
+    pa_pub_new(pa, u, 'p', PRES_IN_CALL, NULL, 60, etag);
     /* Teams reports back the call presgw wrote: nothing new to show. */
     pa_teams_presence(pa, ALICE_ID, "Busy", "InACall", "A0011");
     CHECK(rec.notifies == 1 && rec.last_view == PRES_IN_CALL);
     /* The call ends: watchers see it now, not at the next read. */
-    pa_pub_remove(pa, u, etag);
+    pa_pub_remove(pa, u, 'p', etag);
     CHECK(rec.notifies == 2 && rec.last_view == PRES_AVAILABLE);
     CHECK(u->pu_sess == PRES_SESS_AVAILABLE);
     /* ... and the read that follows sends nothing more. */
