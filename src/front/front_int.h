@@ -76,6 +76,7 @@ struct front_sub {
     const struct front_event *ss_event;
     unsigned long       ss_version;   /* dialog-info version, next one */
     int                 ss_shown;     /* dialog state last sent, or -1 */
+    enum pidf_flavour   ss_flavour;   /* PIDF dialect, by User-Agent */
     unsigned            ss_dirty;     /* changes waiting (PA_CHG_*) */
     int                 ss_inflight;  /* a NOTIFY awaits its answer */
     int                 ss_ending;    /* unsubscribed; the end is near */

@@ -129,7 +129,7 @@ front_member_body(struct front_sub *ss, struct front_member *m)
     snprintf(entity, sizeof(entity), "sip:%s", m->fm_aor);
     if (ss->ss_event->fe_kind == FK_DIALOG)
         return dialoginfo_build(entity, m->fm_version++, st.ps_view, NULL);
-    return pidf_build(entity, st.ps_view, NULL);
+    return pidf_build_for(entity, st.ps_view, NULL, ss->ss_flavour);
 }
 
 /*
@@ -264,6 +264,8 @@ front_list_subscribe(struct front *sf, nua_handle_t *nh, const sip_t *sip,
     ss->ss_event = ev;
     ss->ss_shown = -1;
     ss->ss_is_list = 1;
+    ss->ss_flavour = pidf_flavour_of(sip->sip_user_agent ?
+        sip->sip_user_agent->g_string : NULL);
     xstrlcpy(ss->ss_aor, fl->fl_uri, sizeof(ss->ss_aor));
     nua_handle_bind(nh, ss);
     front_sub_link(sf, ss);

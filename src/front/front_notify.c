@@ -115,7 +115,7 @@ front_body(struct front_sub *ss, const struct pa_state *st,
         body = dialoginfo_build(entity, ss->ss_version++, st->ps_view,
             NULL);
     } else
-        body = pidf_build(entity, st->ps_view, NULL);
+        body = pidf_build_for(entity, st->ps_view, NULL, ss->ss_flavour);
     if (body != NULL)
         *ctype = xstrdup(ss->ss_event->fe_type);
     return body;

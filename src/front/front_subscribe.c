@@ -175,13 +175,16 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     ss->ss_nh = nh;
     ss->ss_event = ev;
     ss->ss_shown = -1;
+    ss->ss_flavour = pidf_flavour_of(sip->sip_user_agent ?
+        sip->sip_user_agent->g_string : NULL);
     xstrlcpy(ss->ss_aor, pa_user_aor(u), sizeof(ss->ss_aor));
     nua_handle_bind(nh, ss);
     front_sub_link(sf, ss);
     front_reply(sf, nh, SIP_200_OK, sip, TAG_END());
-    log_info("subscribe accepted user=%s watcher=%s event=%s expires=%ld",
+    log_info("subscribe accepted user=%s watcher=%s event=%s expires=%ld%s",
         ss->ss_aor, sip->sip_from->a_url->url_user ?
-        sip->sip_from->a_url->url_user : "-", ev->fe_name, expires);
+        sip->sip_from->a_url->url_user : "-", ev->fe_name, expires,
+        ss->ss_flavour == PIDF_CISCO ? " body=cisco" : "");
     pa_user_state(u, &st);
     /* RFC 6665 section 4.2.1: Expires 0 fetches the state once. */
     if (expires == 0) {

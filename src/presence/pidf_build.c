@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 #include "presence/presence.h"
@@ -23,31 +24,57 @@ struct pidf_out_row {
     const char  *or_basic;      /* "open", "closed", NULL for none */
     const char  *or_activity;   /* RPID activity element, or NULL */
     const char  *or_note;       /* default note text */
+    const char  *or_cisco;      /* the element Cisco phones light on */
 };
 
 static const struct pidf_out_row pidf_out_rows[PRES_STATUS_COUNT] = {
     /* nothing known: <basic> is optional (RFC 3863 4.1.4), so say none */
-    [PRES_UNKNOWN]    = { NULL,     NULL,           "Unknown" },
+    [PRES_UNKNOWN]    = { NULL,     NULL,           "Unknown", NULL },
     /* closed is what every watcher understands as offline */
-    [PRES_OFFLINE]    = { "closed", NULL,           "Offline" },
+    [PRES_OFFLINE]    = { "closed", NULL,           "Offline", NULL },
     /* RFC 4480 away */
-    [PRES_AWAY]       = { "open",   "away",         "Away" },
+    [PRES_AWAY]       = { "open",   "away",         "Away", "e:away" },
     /* RPID has no "back soon"; away, and the note says the rest */
-    [PRES_BRB]        = { "open",   "away",         "Be right back" },
+    [PRES_BRB]        = { "open",   "away",         "Be right back",
+                          "e:away" },
     /* open with no activity: reachable */
-    [PRES_AVAILABLE]  = { "open",   NULL,           "Available" },
+    [PRES_AVAILABLE]  = { "open",   NULL,           "Available", NULL },
     /* RFC 4480 busy */
-    [PRES_BUSY]       = { "open",   "busy",         "Busy" },
+    [PRES_BUSY]       = { "open",   "busy",         "Busy", "e:busy" },
     /* RFC 4480 meeting */
-    [PRES_MEETING]    = { "open",   "meeting",      "In a meeting" },
-    /* RPID has no ringing; on-the-phone would light the lamp too early */
-    [PRES_RINGING]    = { "open",   NULL,           "Ringing" },
+    [PRES_MEETING]    = { "open",   "meeting",      "In a meeting",
+                          "e:busy" },
+    /* RPID has no ringing; on-the-phone would light the lamp too early.
+     * Cisco phones blink on their own alerting element. */
+    [PRES_RINGING]    = { "open",   NULL,           "Ringing",
+                          "ce:alerting" },
     /* RFC 4480 on-the-phone */
-    [PRES_IN_CALL]    = { "open",   "on-the-phone", "On the phone" },
+    [PRES_IN_CALL]    = { "open",   "on-the-phone", "On the phone",
+                          "e:on-the-phone" },
     /* a conference call is a call; the note names the kind */
-    [PRES_CONFERENCE] = { "open",   "on-the-phone", "In a conference call" },
-    /* DESIGN 3: busy plus the note, which standard watchers display */
-    [PRES_DND]        = { "open",   "busy",         "Do not disturb" },
+    [PRES_CONFERENCE] = { "open",   "on-the-phone", "In a conference call",
+                          "e:on-the-phone" },
+    /* DESIGN 3: busy plus the note, which standard watchers display;
+     * Cisco phones have an element of their own */
+    [PRES_DND]        = { "open",   "busy",         "Do not disturb",
+                          "ce:dnd" },
+};
+
+/*
+ * The document head of each flavour.  Cisco Enterprise phones light a
+ * BLF key only from activities in the old RPID draft namespace and
+ * Cisco's own (ce:dnd, ce:alerting); others take standard RPID.
+ */
+static const char *const pidf_heads[PIDF_FLAVOUR_COUNT] = {
+    [PIDF_STANDARD] =
+        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"\n"
+        "    xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\"\n"
+        "    xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\"\n",
+    [PIDF_CISCO] =
+        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"\n"
+        "    xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\"\n"
+        "    xmlns:e=\"urn:ietf:params:xml:ns:pidf:status:rpid\"\n"
+        "    xmlns:ce=\"urn:cisco:params:xml:ns:pidf:rpid\"\n",
 };
 
 /*
@@ -102,10 +129,14 @@ pidf_put_tuple(struct buf *b, const struct pidf_out_row *row,
 /* The person keeps the default note even when the tuple shows the
  * caller's, so the status survives a free-text note. */
 static void
-pidf_put_person(struct buf *b, const struct pidf_out_row *row)
+pidf_put_person(struct buf *b, const struct pidf_out_row *row,
+    enum pidf_flavour f)
 {
     buf_puts(b, " <dm:person id=\"presgw-p\">\n");
-    if (row->or_activity != NULL)
+    if (f == PIDF_CISCO && row->or_cisco != NULL)
+        buf_printf(b, "  <e:activities><%s/></e:activities>\n",
+            row->or_cisco);
+    else if (f == PIDF_STANDARD && row->or_activity != NULL)
         buf_printf(b, "  <rpid:activities><rpid:%s/></rpid:activities>\n",
             row->or_activity);
     buf_printf(b, "  <dm:note>%s</dm:note>\n </dm:person>\n",
@@ -114,6 +145,13 @@ pidf_put_person(struct buf *b, const struct pidf_out_row *row)
 
 char *
 pidf_build(const char *entity, enum pres_status st, const char *note)
+{
+    return pidf_build_for(entity, st, note, PIDF_STANDARD);
+}
+
+char *
+pidf_build_for(const char *entity, enum pres_status st, const char *note,
+    enum pidf_flavour f)
 {
     const struct pidf_out_row *row;
     char text[PRES_NOTE_MAX];
@@ -136,15 +174,15 @@ pidf_build(const char *entity, enum pres_status st, const char *note)
         xstrlcpy(text, row->or_note, sizeof(text));
 
     buf_init(&b, PIDF_BUILD_MAX);
-    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"\n"
-        "    xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\"\n"
-        "    xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\"\n"
-        "    entity=\"");
+    if ((unsigned)f >= PIDF_FLAVOUR_COUNT)
+        f = PIDF_STANDARD;
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    buf_puts(&b, pidf_heads[f]);
+    buf_puts(&b, "    entity=\"");
     buf_put_xml(&b, entity);
     buf_puts(&b, "\">\n");
     pidf_put_tuple(&b, row, entity, text);
-    pidf_put_person(&b, row);
+    pidf_put_person(&b, row, f);
     buf_puts(&b, "</presence>\n");
     if (b.b_overflow) {
         /* Cannot happen with the limits above; guard all the same. */
@@ -153,4 +191,31 @@ pidf_build(const char *entity, enum pres_status st, const char *note)
         return NULL;
     }
     return buf_steal(&b);
+}
+
+/* User-Agent prefixes that call for a flavour, one row each. */
+static const struct {
+    const char         *fu_prefix;
+    enum pidf_flavour   fu_flavour;
+} pidf_flavour_agents[] = {
+    /* Cisco Enterprise phones (CP-7821, CP-8845, ...) on third-party
+     * call control; Cisco SPA/MPP phones use dialog BLF instead. */
+    { "Cisco-CP", PIDF_CISCO },
+};
+
+enum pidf_flavour
+pidf_flavour_of(const char *user_agent)
+{
+    size_t i, n;
+
+    if (user_agent == NULL)
+        return PIDF_STANDARD;
+    for (i = 0; i < sizeof(pidf_flavour_agents) /
+        sizeof(pidf_flavour_agents[0]); i++) {
+        n = strlen(pidf_flavour_agents[i].fu_prefix);
+        if (strncasecmp(user_agent, pidf_flavour_agents[i].fu_prefix, n)
+            == 0)
+            return pidf_flavour_agents[i].fu_flavour;
+    }
+    return PIDF_STANDARD;
 }

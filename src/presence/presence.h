@@ -76,6 +76,20 @@ int pidf_parse(const char *body, size_t len, struct pres_doc *doc,
  */
 char *pidf_build(const char *entity, enum pres_status st, const char *note);
 
+/* The PIDF dialects watchers need (docs/phones.md). */
+enum pidf_flavour {
+    PIDF_STANDARD = 0,      /* RFC 4480 RPID */
+    PIDF_CISCO,             /* old RPID draft namespace, ce:dnd, ce:alerting */
+    PIDF_FLAVOUR_COUNT
+};
+
+/* pidf_build() in the dialect f. */
+char *pidf_build_for(const char *entity, enum pres_status st,
+    const char *note, enum pidf_flavour f);
+
+/* The dialect a watcher's User-Agent header calls for. */
+enum pidf_flavour pidf_flavour_of(const char *user_agent);
+
 /* The higher of a and b by display precedence. */
 enum pres_status pres_status_combine(enum pres_status a, enum pres_status b);
 

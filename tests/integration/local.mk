@@ -61,3 +61,8 @@ EXTRA_DIST += \
 	tests/sipp/feature-hold.xml \
 	tests/sipp/feature-sync.xml \
 	tests/sipp/publish-dialog.xml
+
+# Per-phone PIDF.
+TESTS += tests/integration/cisco_blf_gets_cisco_pidf.sh
+EXTRA_DIST += tests/integration/cisco_blf_gets_cisco_pidf.sh \
+	tests/sipp/subscribe-cisco.xml

@@ -516,6 +516,46 @@ status_combine_takes_higher(void)
     CHECK(pres_status_combine(PRES_BRB, PRES_AWAY) == PRES_BRB);
 }
 
+static void
+cisco_flavour_round_trips_and_uses_cisco_elements(void)
+{
+    static const enum pres_status cases[] = {
+        PRES_IN_CALL, PRES_DND, PRES_RINGING, PRES_OFFLINE, PRES_AVAILABLE,
+        PRES_BUSY, PRES_AWAY
+    };
+    struct pres_doc doc;
+    char why[96];
+    size_t i;
+    char *b;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        b = pidf_build_for("sip:bob@example.com", cases[i], NULL,
+            PIDF_CISCO);
+        CHECK(b != NULL);
+        if (b == NULL)
+            continue;
+        CHECK(strstr(b, "urn:ietf:params:xml:ns:pidf:status:rpid") != NULL);
+        CHECK(strstr(b, "rpid:activities") == NULL);
+        CHECK(pidf_parse(b, strlen(b), &doc, why, sizeof(why)) == 0);
+        CHECK(map_doc_status(&doc) == cases[i]);
+        if (cases[i] == PRES_DND)
+            CHECK(strstr(b, "<ce:dnd/>") != NULL);
+        if (cases[i] == PRES_RINGING)
+            CHECK(strstr(b, "<ce:alerting/>") != NULL);
+        free(b);
+    }
+}
+
+static void
+flavour_follows_user_agent(void)
+{
+    CHECK(pidf_flavour_of("Cisco-CP8845/12.8.1") == PIDF_CISCO);
+    CHECK(pidf_flavour_of("cisco-cp7960g/8.0") == PIDF_CISCO);
+    CHECK(pidf_flavour_of("Cisco/SPA504G-7.6.2") == PIDF_STANDARD);
+    CHECK(pidf_flavour_of("Yealink SIP-T46G") == PIDF_STANDARD);
+    CHECK(pidf_flavour_of(NULL) == PIDF_STANDARD);
+}
+
 int
 main(void)
 {
@@ -549,5 +589,7 @@ main(void)
     TEST_RUN(build_refuses_bad_entity);
     TEST_RUN(status_names_round_trip);
     TEST_RUN(status_combine_takes_higher);
+    TEST_RUN(cisco_flavour_round_trips_and_uses_cisco_elements);
+    TEST_RUN(flavour_follows_user_agent);
     return test_done();
 }
