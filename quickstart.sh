@@ -15,7 +15,8 @@ build="$top/build"
 # Build and test dependencies, all from Debian.
 pkgs_build="build-essential autoconf automake libtool pkg-config
     libsofia-sip-ua-dev libxml2-dev libcurl4-openssl-dev libcjson-dev
-    libsqlite3-dev sqlite3 python3"
+    libsqlite3-dev sqlite3 python3 python3-cryptography
+    libmicrohttpd-dev libssl-dev openssl"
 pkgs_test="sip-tester baresip-core valgrind"
 
 need_pkgs() {

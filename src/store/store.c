@@ -77,3 +77,34 @@ store_graph_each(struct store *s, store_graph_cb *cb, void *arg)
 {
     return s->s_ops->so_graph_each(s, cb, arg);
 }
+
+int
+store_rec_put(struct store *s, const char *ns, const char *key,
+    const char *value)
+{
+    return s->s_ops->so_rec_put(s, ns, key, value);
+}
+
+int
+store_rec_del(struct store *s, const char *ns, const char *key)
+{
+    return s->s_ops->so_rec_del(s, ns, key);
+}
+
+int
+store_rec_each(struct store *s, const char *ns, store_rec_cb *cb, void *arg)
+{
+    return s->s_ops->so_rec_each(s, ns, cb, arg);
+}
+
+int
+store_begin(struct store *s)
+{
+    return s->s_ops->so_begin(s);
+}
+
+int
+store_commit(struct store *s)
+{
+    return s->s_ops->so_commit(s);
+}

@@ -43,6 +43,7 @@ typedef void store_user_cb(void *arg, const struct store_user *u);
 typedef void store_pub_cb(void *arg, const struct store_pub *p);
 typedef void store_teams_cb(void *arg, const struct store_teams *t);
 typedef void store_graph_cb(void *arg, const struct store_graph *g);
+typedef void store_rec_cb(void *arg, const char *key, const char *value);
 
 struct store;
 
@@ -61,6 +62,13 @@ struct store_ops {
     int (*so_teams_each)(struct store *s, store_teams_cb *cb, void *arg);
     int (*so_graph_put)(struct store *s, const struct store_graph *g);
     int (*so_graph_each)(struct store *s, store_graph_cb *cb, void *arg);
+    int (*so_rec_put)(struct store *s, const char *ns, const char *key,
+        const char *value);
+    int (*so_rec_del)(struct store *s, const char *ns, const char *key);
+    int (*so_rec_each)(struct store *s, const char *ns, store_rec_cb *cb,
+        void *arg);
+    int (*so_begin)(struct store *s);
+    int (*so_commit)(struct store *s);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -88,6 +96,25 @@ int store_teams_each(struct store *s, store_teams_cb *cb, void *arg);
 
 int store_graph_put(struct store *s, const struct store_graph *g);
 int store_graph_each(struct store *s, store_graph_cb *cb, void *arg);
+
+/*
+ * Records: what a subsystem keeps of its own, as text (JSON by custom)
+ * under a key in its namespace ("sub" for SIP subscriptions, and so on;
+ * docs/store.md lists them).  Put replaces; each walks one namespace in
+ * the order the keys were first put.
+ */
+int store_rec_put(struct store *s, const char *ns, const char *key,
+    const char *value);
+int store_rec_del(struct store *s, const char *ns, const char *key);
+int store_rec_each(struct store *s, const char *ns, store_rec_cb *cb,
+    void *arg);
+
+/*
+ * Groups the writes between them into one transaction, so that a crash
+ * keeps all of them or none.  Nests: only the outermost pair counts.
+ */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
 
 /*
  * The user map file: one user per line, "AOR,ENTRA_ID[,UPN]", where AOR is

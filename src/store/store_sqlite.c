@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -32,6 +33,9 @@ enum sq_stmt {
     SQ_TEAMS_EACH,
     SQ_GRAPH_PUT,
     SQ_GRAPH_EACH,
+    SQ_REC_PUT,
+    SQ_REC_DEL,
+    SQ_REC_EACH,
     SQ_COUNT
 };
 
@@ -55,6 +59,12 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_GRAPH_PUT]    = "INSERT OR REPLACE INTO graph_written"
                         " (entra_id, session, pref) VALUES (?1, ?2, ?3)",
     [SQ_GRAPH_EACH]   = "SELECT entra_id, session, pref FROM graph_written",
+    [SQ_REC_PUT]      = "INSERT INTO records (ns, key, value)"
+                        " VALUES (?1, ?2, ?3) ON CONFLICT (ns, key)"
+                        " DO UPDATE SET value = excluded.value",
+    [SQ_REC_DEL]      = "DELETE FROM records WHERE ns = ?1 AND key = ?2",
+    [SQ_REC_EACH]     = "SELECT key, value FROM records WHERE ns = ?1"
+                        " ORDER BY rowid",
 };
 
 static const char sq_schema[] =
@@ -68,13 +78,17 @@ static const char sq_schema[] =
     " activity TEXT NOT NULL, sequence TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS graph_written ("
     " entra_id TEXT PRIMARY KEY, session INTEGER NOT NULL,"
-    " pref INTEGER NOT NULL);";
+    " pref INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS records ("
+    " ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (ns, key));";
 
 struct store_sqlite {
     const struct store_ops  *sq_ops;   /* first: see store.c */
     sqlite3                 *sq_db;
     int                      sq_lock;  /* "<path>.lock", held with flock */
     sqlite3_stmt            *sq_stmts[SQ_COUNT];
+    int                      sq_txn;   /* nesting of store_begin */
 };
 
 static void sq_close(struct store *s);
@@ -178,6 +192,26 @@ sq_lock(const char *path, char **why)
     return fd;
 }
 
+/*
+ * The store holds refresh tokens: it is created readable by its owner
+ * only, and SQLite gives its -wal and -shm files the same mode.
+ */
+static int
+sq_create_private(const char *path, char **why)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        *why = xasprintf("cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, 0600) != 0)
+        log_warn("store chmod-failed path=%s error=\"%s\"", path,
+            strerror(errno));
+    close(fd);
+    return 0;
+}
+
 static struct store *
 sq_open(const char *path, char **err)
 {
@@ -187,6 +221,8 @@ sq_open(const char *path, char **err)
     sq->sq_ops = &store_sqlite_ops;
     sq->sq_lock = sq_lock(path, &why);
     if (sq->sq_lock < 0) {
+        /* why is set */
+    } else if (sq_create_private(path, &why) != 0) {
         /* why is set */
     } else if (sqlite3_open_v2(path, &sq->sq_db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -381,6 +417,78 @@ sq_graph_each(struct store *s, store_graph_cb *cb, void *arg)
     return sq_each(SQ(s), SQ_GRAPH_EACH, sq_graph_row, (void *)cb, arg);
 }
 
+static int
+sq_rec_put(struct store *s, const char *ns, const char *key,
+    const char *value)
+{
+    sqlite3_stmt *st = SQ(s)->sq_stmts[SQ_REC_PUT];
+
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    return sq_exec(SQ(s), st, "rec-put");
+}
+
+static int
+sq_rec_del(struct store *s, const char *ns, const char *key)
+{
+    sqlite3_stmt *st = SQ(s)->sq_stmts[SQ_REC_DEL];
+
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    return sq_exec(SQ(s), st, "rec-del");
+}
+
+static void
+sq_rec_row(sqlite3_stmt *st, void *cb, void *arg)
+{
+    ((store_rec_cb *)cb)(arg, sq_text(st, 0), sq_text(st, 1));
+}
+
+static int
+sq_rec_each(struct store *s, const char *ns, store_rec_cb *cb, void *arg)
+{
+    sqlite3_stmt *st = SQ(s)->sq_stmts[SQ_REC_EACH];
+    int rc;
+
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_TRANSIENT);
+    rc = sq_each(SQ(s), SQ_REC_EACH, sq_rec_row, (void *)cb, arg);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/*
+ * Transactions nest by count: only the outermost begin and commit reach
+ * SQLite, so a caller may group writes that call other writers.
+ */
+static int
+sq_begin(struct store *s)
+{
+    struct store_sqlite *sq = SQ(s);
+
+    if (sq->sq_txn++ > 0)
+        return 0;
+    if (sq_run(sq, "BEGIN IMMEDIATE") != 0) {
+        sq->sq_txn = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+sq_commit(struct store *s)
+{
+    struct store_sqlite *sq = SQ(s);
+
+    if (sq->sq_txn == 0 || --sq->sq_txn > 0)
+        return 0;
+    if (sq_run(sq, "COMMIT") != 0) {
+        sq_run(sq, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
     .so_name          = "sqlite",
     .so_open          = sq_open,
@@ -394,4 +502,9 @@ const struct store_ops store_sqlite_ops = {
     .so_teams_each    = sq_teams_each,
     .so_graph_put     = sq_graph_put,
     .so_graph_each    = sq_graph_each,
+    .so_rec_put       = sq_rec_put,
+    .so_rec_del       = sq_rec_del,
+    .so_rec_each      = sq_rec_each,
+    .so_begin         = sq_begin,
+    .so_commit        = sq_commit,
 };

@@ -31,7 +31,10 @@ if [ -z "${top_builddir:-}" ]; then
     fi
 fi
 
-PYTHON=${PYTHON:-python3}
+# Debian's own Python: the simulator needs its python3-cryptography.
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 PRESGWD=${PRESGWD:-$top_builddir/presgwd}
 SIPP=${SIPP:-sipp}
 BARESIP=${BARESIP:-baresip}

@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -189,6 +191,76 @@ store_is_held_by_one_process_at_a_time(void)
     store_close(b);
 }
 
+static void
+on_rec(void *arg, const char *key, const char *value)
+{
+    struct seen *s = arg;
+    size_t len = strlen(s->text);
+
+    snprintf(s->text + len, sizeof(s->text) - len, "%s=%s;", key, value);
+    s->n++;
+}
+
+static void
+store_records_keep_first_put_order_and_namespaces(void)
+{
+    char *err = NULL;
+    struct store *st = store_open(dbpath, &err);
+    struct seen s = { 0, "" };
+    struct stat sb;
+
+    CHECK(st != NULL);
+    CHECK(store_rec_put(st, "t", "b", "1") == 0);
+    CHECK(store_rec_put(st, "t", "a", "2") == 0);
+    CHECK(store_rec_put(st, "u", "a", "other") == 0);
+    CHECK(store_rec_put(st, "t", "b", "3") == 0);
+    store_close(st);
+    st = store_open(dbpath, &err);
+    CHECK(st != NULL);
+    CHECK(store_rec_each(st, "t", on_rec, &s) == 0);
+    CHECK_STR(s.text, "b=3;a=2;");
+    CHECK(store_rec_del(st, "t", "b") == 0);
+    s.n = 0, s.text[0] = '\0';
+    CHECK(store_rec_each(st, "t", on_rec, &s) == 0);
+    CHECK_STR(s.text, "a=2;");
+    CHECK(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0);
+    store_close(st);
+}
+
+/* A transaction that is never committed leaves nothing behind. */
+static void
+store_uncommitted_writes_are_lost_whole(void)
+{
+    char *err = NULL;
+    struct store *st;
+    struct seen s = { 0, "" };
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        st = store_open(dbpath, &err);
+        if (st == NULL)
+            _exit(1);
+        store_begin(st);
+        store_begin(st);
+        store_rec_put(st, "x", "k1", "v1");
+        store_commit(st);       /* inner: nothing reaches the disk yet */
+        store_rec_put(st, "x", "k2", "v2");
+        _exit(0);               /* dies in the middle, as kill -9 would */
+    }
+    CHECK(pid > 0 && waitpid(pid, NULL, 0) == pid);
+    st = store_open(dbpath, &err);
+    CHECK(st != NULL);
+    CHECK(store_rec_each(st, "x", on_rec, &s) == 0);
+    CHECK(s.n == 0);
+    CHECK(store_begin(st) == 0);
+    CHECK(store_rec_put(st, "x", "k1", "v1") == 0);
+    CHECK(store_rec_put(st, "x", "k2", "v2") == 0);
+    CHECK(store_commit(st) == 0);
+    CHECK(store_rec_each(st, "x", on_rec, &s) == 0);
+    CHECK_STR(s.text, "k1=v1;k2=v2;");
+    store_close(st);
+}
+
 int
 main(void)
 {
@@ -203,6 +275,8 @@ main(void)
     TEST_RUN(store_pub_delete_removes_only_that_tag);
     TEST_RUN(store_refuses_a_file_that_is_not_a_database);
     TEST_RUN(store_is_held_by_one_process_at_a_time);
+    TEST_RUN(store_records_keep_first_put_order_and_namespaces);
+    TEST_RUN(store_uncommitted_writes_are_lost_whole);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         return 99;
