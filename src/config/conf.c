@@ -55,6 +55,13 @@ static const struct conf_key conf_keys[] = {
     /* Larger bodies get 413. */
     { "sip", "max_body", CONF_NUM, STR(c_sip_max_body),
       "65536", 1024, 1048576, NULL },
+    /* RFC 6665 section 4.2.2: a NOTIFY that times out is tried again
+     * this many times before the subscription ends; 481 ends it at once. */
+    { "sip", "notify_retries", CONF_NUM, STR(c_sip_notify_retries),
+      "3", 0, 10, NULL },
+    /* keep: a stop leaves subscriptions in the store for the next start. */
+    { "sip", "on_stop", CONF_WORD, STR(c_sip_on_stop),
+      "keep", 0, 0, "keep|terminate" },
     { "graph", "login_url", CONF_STR, STR(c_graph_login_url),
       "https://login.microsoftonline.com", 0, 0, NULL },
     { "graph", "graph_url", CONF_STR, STR(c_graph_url),

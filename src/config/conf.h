@@ -16,6 +16,8 @@ struct conf {
     long    c_sip_min_expires;
     long    c_sip_max_expires;
     long    c_sip_max_body;
+    long    c_sip_notify_retries; /* failed NOTIFYs before the end */
+    char   *c_sip_on_stop;       /* "keep" or "terminate" subscriptions */
     /* [graph] */
     char   *c_graph_login_url;
     char   *c_graph_url;

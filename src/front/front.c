@@ -250,7 +250,7 @@ front_callback(nua_event_t event, int status, char const *phrase,
         front_subscribe_handle(sf, nh, ss, sip, tags);
         break;
     case nua_r_notify:
-        front_notify_answered(sf, nh, ss, status, tags);
+        front_notify_answered(sf, nh, ss, status, sip, tags);
         break;
     case nua_r_shutdown:
         if (status >= 200)
@@ -284,6 +284,8 @@ front_apply(struct front *sf, const struct front_conf *conf)
     sf->sf_min_expires = conf->sc_min_expires;
     sf->sf_max_expires = conf->sc_max_expires;
     sf->sf_max_body = conf->sc_max_body;
+    sf->sf_notify_retries = conf->sc_notify_retries;
+    sf->sf_keep_on_stop = conf->sc_keep_on_stop;
 }
 
 struct front *
@@ -340,6 +342,39 @@ front_stop_timeout(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
     front_shutdown_done((struct front *)arg, "deadline");
 }
 
+/*
+ * The stack of a front stopped with its subscriptions kept.  nua tells
+ * every watcher its subscription ended when a handle, or nua itself, is
+ * destroyed; so that stack is never destroyed, only left to the process
+ * exit, and held here so that it is not taken for a leak.
+ */
+static nua_t *front_stack_left;
+
+int
+front_abandoned(void)
+{
+    return front_stack_left != NULL;
+}
+
+/*
+ * A stop that keeps subscriptions: their dialogs are written and the
+ * stack is left as it is, so that the watchers hear nothing and the next
+ * start resumes them all.
+ */
+static void
+front_keep_all(struct front *sf)
+{
+    struct front_sub *ss;
+    size_t n = 0;
+
+    front_keep_flush(sf);
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next)
+        if (!ss->ss_ending && ss->ss_dlg.fd_kept)
+            n++;
+    log_info("subscribe kept-for-restart dialogs=%zu", n);
+    sf->sf_abandon = 1;
+}
+
 void
 front_shutdown(struct front *sf, void (*done)(void *arg), void *arg)
 {
@@ -348,6 +383,11 @@ front_shutdown(struct front *sf, void (*done)(void *arg), void *arg)
     sf->sf_done = done;
     sf->sf_done_arg = arg;
     sf->sf_stopping = 1;
+    if (sf->sf_keep_on_stop && sf->sf_store != NULL) {
+        front_keep_all(sf);
+        front_shutdown_done(sf, "kept");
+        return;
+    }
     /* RFC 6665 section 4.2.2: "deactivated" asks watchers to subscribe
      * again at once; nua's own shutdown would say "noresource", after
      * which phones should not. */
@@ -380,9 +420,20 @@ front_destroy(struct front *sf)
     if (sf == NULL)
         return;
     /* Subscriptions whose end was never answered; their handles go
-     * before the stack that owns them. */
-    while (sf->sf_subs != NULL)
-        front_sub_free(sf->sf_subs, "stopped");
+     * before the stack that owns them.  Their records stay. */
+    front_keep_flush(sf);
+    if (sf->sf_abandon) {
+        front_stack_left = sf->sf_nua;
+        sf->sf_nua = NULL;
+    }
+    while (sf->sf_subs != NULL) {
+        if (sf->sf_abandon)
+            sf->sf_subs->ss_nh = NULL;
+        if (sf->sf_subs->ss_ending)
+            front_sub_free(sf->sf_subs, "stopped");
+        else
+            front_sub_drop(sf->sf_subs);
+    }
     /* nua may only be destroyed once its shutdown has completed (it
      * asserts otherwise): a front that never stopped, as after a failed
      * start, is shut down here; after a deadline nua is left to the
@@ -392,6 +443,7 @@ front_destroy(struct front *sf)
     if (sf->sf_nua != NULL && sf->sf_nua_down)
         nua_destroy(sf->sf_nua);
     su_timer_destroy(sf->sf_stop_timer);
+    su_timer_destroy(sf->sf_keep_timer);
     front_lists_free(sf);
     free(sf->sf_domain);
     free(sf->sf_aliases);

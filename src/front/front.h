@@ -12,6 +12,7 @@
 
 struct pa;
 struct front;
+struct store;
 
 struct front_conf {
     const char *sc_listen;       /* "sip:127.0.0.1:5070" */
@@ -20,6 +21,8 @@ struct front_conf {
     long        sc_min_expires;
     long        sc_max_expires;
     long        sc_max_body;
+    long        sc_notify_retries; /* NOTIFY tries after a failure */
+    int         sc_keep_on_stop;   /* a stop keeps subscriptions */
 };
 
 /* Starts listening.  NULL (after logging why) if the stack fails. */
@@ -36,11 +39,22 @@ struct store_list;
 int front_set_lists(struct front *sf, const struct store_list *l,
     size_t n, char **err);
 
+/*
+ * Subscriptions live in st (namespace "sub") from their first answered
+ * NOTIFY on, so that a restart resumes them in their dialogs: call once,
+ * after front_set_lists().  Each kept subscription gets a NOTIFY of the
+ * state now, with a higher CSeq; one that expired meanwhile gets its
+ * final NOTIFY.  Returns how many were resumed.
+ */
+size_t front_resume(struct front *sf, struct store *st);
+
 /* Takes new limits and aliases on reload (the listen address stays). */
 void front_reconfigure(struct front *sf, const struct front_conf *conf);
 
 /*
- * Begins a clean stop: subscriptions are ended and the stack shut down.
+ * Begins a clean stop: new requests get 503; subscriptions are kept in
+ * the store for the next start (or ended, with sc_keep_on_stop 0) and
+ * the stack shut down.
  * done() is called from the loop when that has finished or timed out.
  */
 void front_shutdown(struct front *sf, void (*done)(void *arg),
@@ -48,6 +62,13 @@ void front_shutdown(struct front *sf, void (*done)(void *arg),
 
 /* Frees the front after front_shutdown() has finished. */
 void front_destroy(struct front *sf);
+
+/*
+ * True after a front stopped keeping its subscriptions: its SIP stack
+ * is left running, and the event loop it is on must not be destroyed
+ * before the process exits.
+ */
+int front_abandoned(void);
 
 /* Routes Sofia-SIP's log through ours; call once before any nua use. */
 void front_log_init(void);

@@ -19,8 +19,13 @@ struct front_sub;
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_tagarg.h>
 
+#include <stdint.h>
+#include <time.h>
+
 #include "core.h"
 #include "pa/pa.h"
+
+struct store;
 
 struct front {
     su_root_t          *sf_root;
@@ -38,6 +43,12 @@ struct front {
     struct front_sub   *sf_subs;        /* every accepted subscription */
     int                 sf_stopping;
     int                 sf_nua_down;    /* nua_shutdown has finished */
+    long                sf_notify_retries;
+    int                 sf_keep_on_stop;
+    struct store       *sf_store;       /* NULL until front_resume */
+    su_timer_t         *sf_keep_timer;  /* writes changed dialogs */
+    size_t              sf_keep_dirty;  /* dialogs waiting for it */
+    int                 sf_abandon;     /* stopped keeping subscriptions */
 };
 
 /* The event packages served (for Allow-Events), and their bodies. */
@@ -68,6 +79,25 @@ struct front_member {
     int                 fm_dirty;     /* changed since the last NOTIFY */
 };
 
+/*
+ * What a restart needs to go on with a subscription's dialog (RFC 3261
+ * section 12): kept in the store by front_keep.c.
+ */
+struct front_dialog {
+    char               *fd_key;       /* Call-ID, remote tag, event */
+    char               *fd_call_id;
+    char               *fd_local;     /* our end with our tag */
+    char               *fd_remote;    /* the watcher's, with its tag */
+    char               *fd_target;    /* the watcher's Contact URI */
+    char               *fd_route;     /* Record-Route, in order; or NULL */
+    char               *fd_event;     /* the Event header as it came */
+    uint32_t            fd_lcseq;     /* our last NOTIFY answered */
+    uint32_t            fd_rcseq;     /* the watcher's last SUBSCRIBE */
+    time_t              fd_expires;   /* absolute, clock_now() */
+    int                 fd_dirty;     /* to be written at the next flush */
+    int                 fd_kept;      /* a record of it is in the store */
+};
+
 /* One accepted subscription: the nua handle is bound to it. */
 struct front_sub {
     struct front       *ss_front;
@@ -85,12 +115,20 @@ struct front_sub {
     struct front_member *ss_members;  /* a list subscription: its users */
     size_t              ss_nmembers;
     unsigned long       ss_rlmi_version;
+    struct front_dialog ss_dlg;
+    int                 ss_revive;    /* next NOTIFY re-creates the usage */
+    int                 ss_failures;  /* NOTIFYs failed in a row */
+    su_timer_t         *ss_retry;     /* the next try after a failure */
     struct front_sub   *ss_next;      /* on sf_subs */
     struct front_sub   *ss_prev;
 };
 
-/* Frees ss and its handle; reason is for the log. */
+/* Frees ss and its handle; reason is for the log.  The end is final:
+ * its record leaves the store. */
 void front_sub_free(struct front_sub *ss, const char *reason);
+
+/* Frees ss and its handle but keeps its record for the next start. */
+void front_sub_drop(struct front_sub *ss);
 
 /* Sends ss a final NOTIFY (terminated;reason=reason); freed on its answer. */
 void front_sub_end(struct front_sub *ss, const char *reason);
@@ -120,7 +158,16 @@ void front_publish_handle(struct front *sf, nua_handle_t *nh,
 void front_subscribe_handle(struct front *sf, nua_handle_t *nh,
     struct front_sub *ss, const sip_t *sip, tagi_t tags[]);
 void front_notify_answered(struct front *sf, nua_handle_t *nh,
-    struct front_sub *ss, int status, tagi_t tags[]);
+    struct front_sub *ss, int status, const sip_t *sip, tagi_t tags[]);
+
+/*
+ * Sends a NOTIFY with body (NULL: none) of type ctype.  sstate, when not
+ * NULL, is the Subscription-State; require adds a Require header.  A
+ * subscription being revived gets its usage re-created first.
+ */
+void front_notify_body(struct front_sub *ss, enum nua_substate substate,
+    const char *sstate, const char *ctype, const char *body,
+    const char *require);
 
 /*
  * Sends ss the NOTIFY that changed calls for, if its package cares;
@@ -147,8 +194,27 @@ int front_list_subscribe(struct front *sf, nua_handle_t *nh,
     const sip_t *sip, const struct front_event *ev);
 void front_list_changed(struct front_sub *ss, const struct pa_state *st);
 void front_list_flush(struct front_sub *ss);
+void front_list_flush_full(struct front_sub *ss);
 void front_list_member_gone(struct front_sub *ss, const char *aor);
 void front_list_release(struct front_sub *ss);
+int front_list_resume(struct front_sub *ss, unsigned long version);
+unsigned long front_list_version(const struct front_sub *ss);
+
+/*
+ * Keeping subscriptions across restarts (front_keep.c).  _request
+ * learns the dialog from a SUBSCRIBE (new or refresh), _answer from the
+ * answer to a NOTIFY; both mark it to be written.  _forget deletes the
+ * record, _release only frees what ss holds.  front_sub_revive() gives
+ * ss a new handle made from its dialog, for a resumed subscription or
+ * one whose usage nua ended after a failed NOTIFY.
+ */
+void front_keep_request(struct front_sub *ss, const sip_t *sip,
+    long expires);
+void front_keep_answer(struct front_sub *ss, const sip_t *sip);
+void front_keep_forget(struct front_sub *ss);
+void front_keep_release(struct front_sub *ss);
+void front_keep_flush(struct front *sf);
+int front_sub_revive(struct front_sub *ss);
 void front_lists_free(struct front *sf);
 
 #endif

@@ -170,11 +170,8 @@ front_list_send(struct front_sub *ss, int full, enum nua_substate substate)
     }
     ctype = xasprintf("multipart/related;type=\"application/rlmi+xml\";"
         "start=\"<%s>\";boundary=\"%s\"", cid, boundary);
-    ss->ss_inflight = 1;
     /* RFC 4662 section 5: NOTIFYs of a list carry Require: eventlist. */
-    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(substate),
-        SIPTAG_CONTENT_TYPE_STR(ctype), SIPTAG_PAYLOAD_STR(body),
-        SIPTAG_REQUIRE_STR("eventlist"), TAG_END());
+    front_notify_body(ss, substate, NULL, ctype, body, "eventlist");
     free(ctype);
     free(body);
     return 1;
@@ -271,6 +268,8 @@ front_list_subscribe(struct front *sf, nua_handle_t *nh, const sip_t *sip,
     front_sub_link(sf, ss);
     front_reply(sf, nh, SIP_200_OK, sip, SIPTAG_REQUIRE_STR("eventlist"),
         TAG_END());
+    if (expires > 0)
+        front_keep_request(ss, sip, expires);
     log_info("subscribe accepted list=%s watcher=%s event=%s members=%zu"
         " expires=%ld", ss->ss_aor, sip->sip_from->a_url->url_user ?
         sip->sip_from->a_url->url_user : "-", ev->fe_name, fl->fl_n,
@@ -304,6 +303,46 @@ front_list_changed(struct front_sub *ss, const struct pa_state *st)
     m->fm_dirty = 1;
     if (!ss->ss_inflight)
         front_list_send(ss, 0, nua_substate_active);
+}
+
+/* A resumed list subscription watches its members again, their body
+ * versions above any sent before. */
+int
+front_list_resume(struct front_sub *ss, unsigned long version)
+{
+    struct front *sf = ss->ss_front;
+    struct front_list *fl;
+    size_t i;
+
+    if (sf->sf_lists.ht_slots == NULL)
+        return -1;
+    fl = htab_get(&sf->sf_lists, ss->ss_aor);
+    if (fl == NULL)
+        return -1;
+    front_list_watch(sf, ss, fl);
+    for (i = 0; i < ss->ss_nmembers; i++)
+        ss->ss_members[i].fm_version = version;
+    return 0;
+}
+
+/* The highest body version of any member: what a resume must pass. */
+unsigned long
+front_list_version(const struct front_sub *ss)
+{
+    unsigned long v = 0;
+    size_t i;
+
+    for (i = 0; i < ss->ss_nmembers; i++)
+        if (ss->ss_members[i].fm_version > v)
+            v = ss->ss_members[i].fm_version;
+    return v;
+}
+
+void
+front_list_flush_full(struct front_sub *ss)
+{
+    if (!ss->ss_ending)
+        front_list_send(ss, 1, nua_substate_active);
 }
 
 void

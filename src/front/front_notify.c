@@ -133,12 +133,51 @@ front_notify_state(struct front_sub *ss, const struct pa_state *st,
             return;
         body = xstrdup("");
     }
-    ss->ss_inflight = 1;
-    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(substate),
-        TAG_IF(ctype != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
-        SIPTAG_PAYLOAD_STR(body), TAG_END());
+    front_notify_body(ss, substate, NULL, ctype, body, NULL);
     free(ctype);
     free(body);
+}
+
+void
+front_notify_body(struct front_sub *ss, enum nua_substate substate,
+    const char *sstate, const char *ctype, const char *body,
+    const char *require)
+{
+    const struct front_dialog *fd = &ss->ss_dlg;
+    char state[64], cseq[32];
+    long left;
+
+    ss->ss_inflight = 1;
+    if (!ss->ss_revive) {
+        nua_notify(ss->ss_nh, NUTAG_SUBSTATE(substate),
+            TAG_IF(sstate != NULL, SIPTAG_SUBSCRIPTION_STATE_STR(sstate)),
+            TAG_IF(ctype != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
+            TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
+            TAG_IF(require != NULL, SIPTAG_REQUIRE_STR(require)),
+            TAG_END());
+        return;
+    }
+    /* nua has no usage for this dialog (a restart, or it gave up after a
+     * failed NOTIFY): it makes one anew from the handle's dialog, and
+     * the Subscription-State says how long is left. */
+    ss->ss_revive = 0;
+    left = (long)(fd->fd_expires - clock_now());
+    if (sstate == NULL) {
+        if (substate == nua_substate_terminated || left <= 0)
+            snprintf(state, sizeof(state), "terminated;reason=timeout");
+        else
+            snprintf(state, sizeof(state), "active;expires=%ld", left);
+        sstate = state;
+    }
+    snprintf(cseq, sizeof(cseq), "%lu NOTIFY", (unsigned long)fd->fd_lcseq);
+    nua_notify(ss->ss_nh, NUTAG_NEWSUB(1),
+        SIPTAG_EVENT_STR(fd->fd_event ? fd->fd_event
+            : ss->ss_event->fe_name),
+        SIPTAG_SUBSCRIPTION_STATE_STR(sstate), SIPTAG_CSEQ_STR(cseq),
+        TAG_IF(ctype != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
+        TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
+        TAG_IF(require != NULL, SIPTAG_REQUIRE_STR(require)),
+        TAG_END());
 }
 
 void

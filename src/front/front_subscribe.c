@@ -34,20 +34,42 @@ front_accepts(const sip_t *sip, const struct front_event *ev)
     return 0;
 }
 
-/* Ends our side of a subscription: the watcher, the handle, the memory. */
+/* Lets go of the watchers, the handle and the memory of ss. */
+static void
+front_sub_release(struct front_sub *ss)
+{
+    if (ss->ss_is_list)
+        front_list_release(ss);
+    if (ss->ss_watcher != NULL)
+        pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
+    su_timer_destroy(ss->ss_retry);
+    front_sub_unlink(ss->ss_front, ss);
+    if (ss->ss_nh != NULL) {
+        nua_handle_bind(ss->ss_nh, NULL);
+        nua_handle_destroy(ss->ss_nh);
+    }
+    free(ss);
+}
+
+/* Ends our side of a subscription for good. */
 void
 front_sub_free(struct front_sub *ss, const char *reason)
 {
     log_info("subscribe ended user=%s reason=%s event=%s", ss->ss_aor,
         reason, ss->ss_event->fe_name);
-    if (ss->ss_is_list)
-        front_list_release(ss);
-    if (ss->ss_watcher != NULL)
-        pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
-    front_sub_unlink(ss->ss_front, ss);
-    nua_handle_bind(ss->ss_nh, NULL);
-    nua_handle_destroy(ss->ss_nh);
-    free(ss);
+    front_keep_forget(ss);
+    front_sub_release(ss);
+}
+
+/*
+ * Forgets ss here but not in the store: the watcher hears nothing, and
+ * the next start resumes the dialog.  Destroying a handle sends nothing.
+ */
+void
+front_sub_drop(struct front_sub *ss)
+{
+    front_keep_release(ss);
+    front_sub_release(ss);
 }
 
 void
@@ -62,8 +84,7 @@ front_sub_end(struct front_sub *ss, const char *reason)
     ss->ss_watcher = NULL;
     ss->ss_ending = 1;
     snprintf(state, sizeof(state), "terminated;reason=%s", reason);
-    nua_notify(ss->ss_nh, NUTAG_SUBSTATE(nua_substate_terminated),
-        SIPTAG_SUBSCRIPTION_STATE_STR(state), TAG_END());
+    front_notify_body(ss, nua_substate_terminated, state, NULL, NULL, NULL);
 }
 
 /*
@@ -181,6 +202,8 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     nua_handle_bind(nh, ss);
     front_sub_link(sf, ss);
     front_reply(sf, nh, SIP_200_OK, sip, TAG_END());
+    if (expires > 0)
+        front_keep_request(ss, sip, expires);
     log_info("subscribe accepted user=%s watcher=%s event=%s expires=%ld%s",
         ss->ss_aor, sip->sip_from->a_url->url_user ?
         sip->sip_from->a_url->url_user : "-", ev->fe_name, expires,
@@ -194,6 +217,17 @@ front_subscribe_new(struct front *sf, nua_handle_t *nh, const sip_t *sip)
     }
     ss->ss_watcher = pa_watch_add(sf->sf_pa, u, ss);
     front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_active);
+}
+
+/* The time nua grants a refresh: what was asked, cut to our maximum. */
+static long
+front_refresh_expires(struct front *sf, const sip_t *sip)
+{
+    if (sip == NULL || sip->sip_expires == NULL)
+        return sf->sf_max_expires;
+    if (sip->sip_expires->ex_delta > (unsigned long)sf->sf_max_expires)
+        return sf->sf_max_expires;
+    return (long)sip->sip_expires->ex_delta;
 }
 
 void
@@ -221,6 +255,7 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
         return;
     }
     log_debug("subscribe refreshed user=%s", ss->ss_aor);
+    front_keep_request(ss, sip, front_refresh_expires(sf, sip));
     /* A phone presses its DND key with an in-dialog SUBSCRIBE. */
     if (ss->ss_event->fe_kind == FK_FEATURE && sip != NULL &&
         ss->ss_watcher != NULL) {
@@ -230,9 +265,81 @@ front_subscribe_handle(struct front *sf, nua_handle_t *nh,
     }
 }
 
+static void
+front_retry_fire(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    struct front_sub *ss = (struct front_sub *)arg;
+    struct pa_state st;
+
+    (void)magic;
+    (void)t;
+    ss->ss_inflight = 0;
+    ss->ss_dirty = 0;
+    log_info("notify retry user=%s try=%d", ss->ss_aor, ss->ss_failures);
+    if (ss->ss_is_list) {
+        front_list_flush_full(ss);
+        return;
+    }
+    if (ss->ss_watcher == NULL)
+        return;
+    pa_watch_state(ss->ss_watcher, &st);
+    front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_active);
+}
+
+/* How long to wait before the next try: the watcher's Retry-After, or
+ * 2, 4, 8... seconds. */
+static long
+front_retry_delay(const struct front_sub *ss, const sip_t *sip)
+{
+    if (sip != NULL && sip->sip_retry_after != NULL &&
+        sip->sip_retry_after->af_delta > 0 &&
+        sip->sip_retry_after->af_delta < 300)
+        return (long)sip->sip_retry_after->af_delta;
+    return 1L << (ss->ss_failures < 6 ? ss->ss_failures : 6);
+}
+
+/*
+ * RFC 6665 section 4.2.2: a NOTIFY that timed out or failed does not end
+ * the subscription at once; it is tried again, the state of that moment,
+ * up to notify_retries times.  481 says the watcher has no such
+ * subscription: that ends it.
+ */
+static void
+front_notify_failed(struct front_sub *ss, int status, const sip_t *sip,
+    int substate)
+{
+    struct front *sf = ss->ss_front;
+    long delay;
+
+    if (status == 481 || ss->ss_ending ||
+        (ss->ss_watcher == NULL && !ss->ss_is_list) || sf->sf_stopping ||
+        ss->ss_failures >= sf->sf_notify_retries ||
+        (substate == nua_substate_terminated &&
+        ss->ss_dlg.fd_local == NULL)) {
+        log_info("notify failed user=%s status=%d action=end", ss->ss_aor,
+            status);
+        front_sub_free(ss, "notify-failed");
+        return;
+    }
+    ss->ss_failures++;
+    delay = front_retry_delay(ss, sip);
+    log_info("notify failed user=%s status=%d action=retry try=%d "
+        "delay=%ld", ss->ss_aor, status, ss->ss_failures, delay);
+    /* Changes meanwhile wait as if this NOTIFY were still in flight. */
+    ss->ss_inflight = 1;
+    if (substate == nua_substate_terminated && front_sub_revive(ss) != 0) {
+        front_sub_free(ss, "notify-failed");
+        return;
+    }
+    if (ss->ss_retry == NULL)
+        ss->ss_retry = su_timer_create(su_root_task(sf->sf_root), 0);
+    su_timer_set_interval(ss->ss_retry, front_retry_fire,
+        (su_timer_arg_t *)ss, delay * 1000);
+}
+
 void
 front_notify_answered(struct front *sf, nua_handle_t *nh,
-    struct front_sub *ss, int status, tagi_t tags[])
+    struct front_sub *ss, int status, const sip_t *sip, tagi_t tags[])
 {
     int substate = nua_substate_active;
 
@@ -243,14 +350,15 @@ front_notify_answered(struct front *sf, nua_handle_t *nh,
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     ss->ss_inflight = 0;
     if (status >= 300) {
-        log_info("notify failed user=%s status=%d", ss->ss_aor, status);
-        front_sub_free(ss, "notify-failed");
+        front_notify_failed(ss, status, sip, substate);
         return;
     }
+    ss->ss_failures = 0;
     if (substate == nua_substate_terminated) {
         front_sub_free(ss, ss->ss_ending ? "terminated" : "expired");
         return;
     }
+    front_keep_answer(ss, sip);
     front_notify_flush(ss);
 }
 

@@ -80,6 +80,8 @@ gw_front_conf(const struct conf *c, struct front_conf *fc)
     fc->sc_min_expires = c->c_sip_min_expires;
     fc->sc_max_expires = c->c_sip_max_expires;
     fc->sc_max_body = c->c_sip_max_body;
+    fc->sc_notify_retries = c->c_sip_notify_retries;
+    fc->sc_keep_on_stop = strcmp(c->c_sip_on_stop, "keep") == 0;
 }
 
 static void
@@ -159,6 +161,9 @@ gw_reload(struct gateway *gw)
     gw->gw_conf = c;
 }
 
+/* The loop under a SIP stack left to the process exit. */
+static su_root_t *gw_root_left;
+
 static void
 gw_stopped(void *arg)
 {
@@ -236,7 +241,12 @@ gw_build(struct gateway *gw)
     gw->gw_front = front_create(gw->gw_root, &fc, gw->gw_pa);
     if (gw->gw_front == NULL)
         return -1;
-    return gw_load_lists(gw, c);
+    if (gw_load_lists(gw, c) != 0)
+        return -1;
+    /* Last: resumed subscriptions need the users, their state and the
+     * lists in place. */
+    front_resume(gw->gw_front, gw->gw_store);
+    return 0;
 }
 
 struct gateway *
@@ -287,7 +297,10 @@ gateway_destroy(struct gateway *gw)
     graph_destroy(gw->gw_graph);
     pa_destroy(gw->gw_pa);
     store_close(gw->gw_store);
-    if (gw->gw_root != NULL) {
+    if (gw->gw_root != NULL && front_abandoned()) {
+        /* The SIP stack on it was left to the exit (front.h). */
+        gw_root_left = gw->gw_root;
+    } else if (gw->gw_root != NULL) {
         su_root_destroy(gw->gw_root);
         su_deinit();
     }

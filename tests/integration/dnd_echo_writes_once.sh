@@ -27,7 +27,8 @@ need_sipp
 it_init
 start_graphsim
 write_users alice bob carol
-POLL_INTERVAL=1 CALL_END=available write_config
+# The watchers run until the stop ends their subscriptions.
+ON_STOP=terminate POLL_INTERVAL=1 CALL_END=available write_config
 start_presgwd
 
 ALP="/v1.0/users/$ALICE_ID/presence"

@@ -24,7 +24,8 @@ need_kamailio
 it_init
 start_graphsim
 write_users alice bob carol
-POLL_INTERVAL=1 CALL_END=available write_config
+# The watchers run until the stop ends their subscriptions.
+ON_STOP=terminate POLL_INTERVAL=1 CALL_END=available write_config
 start_presgwd
 start_kamailio "$top_srcdir/tests/integration/kamailio-test.cfg.in"
 note "kamailio on 127.0.0.1:$KAM_PORT, presgwd on 127.0.0.1:$SIP_PORT"

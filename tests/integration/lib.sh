@@ -284,7 +284,8 @@ write_users() {
 }
 
 # write_config: presgwd.conf in $T.  Knobs (environment or variables):
-# CALL_END, POLL_INTERVAL, LOG_LEVEL, MIN_EXPIRES, AWAY_MODE.
+# CALL_END, POLL_INTERVAL, LOG_LEVEL, MIN_EXPIRES, AWAY_MODE, ON_STOP,
+# NOTIFY_RETRIES.
 write_config() {
     printf '%s\n' "$CLIENT_SECRET" >"$T/client-secret"
     chmod 600 "$T/client-secret"
@@ -296,6 +297,8 @@ domain = $DOMAIN
 aliases = 127.0.0.1 localhost
 min_expires = ${MIN_EXPIRES:-60}
 max_expires = 3600
+on_stop = ${ON_STOP:-keep}
+notify_retries = ${NOTIFY_RETRIES:-3}
 
 [graph]
 login_url = http://127.0.0.1:$SIM_PORT

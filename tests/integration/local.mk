@@ -32,6 +32,11 @@ EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/sipp/subscribe-watch.xml \
 	tests/sipp/unknown-user.xml
 
+# Subscriptions kept across restarts and NOTIFY failures.
+TESTS += tests/integration/restart_resumes_subscriptions.sh
+EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
+	tests/sipp/subscribe-resume.xml
+
 # Resource lists (RFC 4662).
 TESTS += tests/integration/blf_list_full_then_partial.sh
 EXTRA_DIST += tests/integration/blf_list_full_then_partial.sh \

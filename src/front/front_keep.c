@@ -1,0 +1,444 @@
+/*
+ * front_keep.c: subscriptions kept in the store, so that a restart, clean
+ * or not, goes on sending NOTIFYs in the same dialogs and no BLF lamp
+ * waits for its phone to subscribe again.
+ *
+ * A record holds the dialog (RFC 3261 section 12: Call-ID, both tags,
+ * route set, remote target, both CSeqs) and what the bodies need (event,
+ * versions, PIDF dialect, expiry).  Changes are written together every
+ * FRONT_KEEP_FLUSH_MS, in one transaction.  A crash can lose the last of
+ * them, so a resumed dialog skips FRONT_KEEP_GAP numbers of CSeq and of
+ * body version: both then still rise, which is all RFC 3261 and RFC 4235
+ * ask of them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "front/front_int.h"
+#include "store/store.h"
+
+#define FRONT_KEEP_NS        "sub"
+#define FRONT_KEEP_FLUSH_MS  100
+#define FRONT_KEEP_GAP       1000
+
+/* A header as text, in a malloc'd string. */
+static char *
+front_hdr_str(const void *h)
+{
+    su_home_t home[1] = { SU_HOME_INIT(home) };
+    char *s, *out = NULL;
+
+    if (h == NULL)
+        return NULL;
+    s = sip_header_as_string(home, (const sip_header_t *)h);
+    if (s != NULL)
+        out = xstrdup(s);
+    su_home_deinit(home);
+    return out;
+}
+
+static char *
+front_url_str(const url_t *url)
+{
+    su_home_t home[1] = { SU_HOME_INIT(home) };
+    char *s, *out = NULL;
+
+    s = url_as_string(home, url);
+    if (s != NULL)
+        out = xstrdup(s);
+    su_home_deinit(home);
+    return out;
+}
+
+static void
+front_set(char **slot, char *value)
+{
+    free(*slot);
+    *slot = value;
+}
+
+/* The Record-Route headers, in order, as one Route header value. */
+static char *
+front_route_str(const sip_t *sip)
+{
+    const sip_record_route_t *rr;
+    struct buf b;
+    char *one;
+
+    if (sip->sip_record_route == NULL)
+        return NULL;
+    buf_init(&b, 8192);
+    for (rr = sip->sip_record_route; rr != NULL; rr = rr->r_next) {
+        sip_record_route_t copy = *rr;
+
+        copy.r_next = NULL;
+        one = front_hdr_str(&copy);
+        if (one == NULL)
+            continue;
+        buf_printf(&b, "%s%s", b.b_len > 0 ? ", " : "", one);
+        free(one);
+    }
+    return buf_steal(&b);
+}
+
+static void
+front_keep_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    front_keep_flush((struct front *)arg);
+}
+
+static void
+front_keep_mark(struct front_sub *ss)
+{
+    struct front *sf = ss->ss_front;
+
+    if (ss->ss_dlg.fd_dirty || ss->ss_dlg.fd_local == NULL)
+        return;
+    ss->ss_dlg.fd_dirty = 1;
+    if (sf->sf_keep_dirty++ == 0 && sf->sf_keep_timer != NULL)
+        su_timer_set_interval(sf->sf_keep_timer, front_keep_tick,
+            (su_timer_arg_t *)sf, FRONT_KEEP_FLUSH_MS);
+}
+
+void
+front_keep_request(struct front_sub *ss, const sip_t *sip, long expires)
+{
+    struct front_dialog *fd = &ss->ss_dlg;
+
+    if (sip == NULL || sip->sip_call_id == NULL || sip->sip_from == NULL)
+        return;
+    if (fd->fd_key == NULL) {
+        fd->fd_key = xasprintf("%s;%s;%s", sip->sip_call_id->i_id,
+            sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
+            ss->ss_event->fe_name);
+        fd->fd_call_id = xstrdup(sip->sip_call_id->i_id);
+        fd->fd_remote = front_hdr_str(sip->sip_from);
+        fd->fd_event = front_hdr_str(sip->sip_event);
+        fd->fd_route = front_route_str(sip);
+    }
+    if (sip->sip_contact != NULL)
+        front_set(&fd->fd_target, front_url_str(sip->sip_contact->m_url));
+    if (sip->sip_cseq != NULL)
+        fd->fd_rcseq = sip->sip_cseq->cs_seq;
+    fd->fd_expires = clock_now() + expires;
+    front_keep_mark(ss);
+}
+
+void
+front_keep_answer(struct front_sub *ss, const sip_t *sip)
+{
+    struct front_dialog *fd = &ss->ss_dlg;
+
+    if (sip == NULL || fd->fd_key == NULL)
+        return;
+    /* Our NOTIFY's From, echoed in its answer, is our end of the dialog
+     * with the tag nua chose when it answered the SUBSCRIBE. */
+    if (fd->fd_local == NULL && sip->sip_from != NULL &&
+        sip->sip_from->a_tag != NULL)
+        fd->fd_local = front_hdr_str(sip->sip_from);
+    if (sip->sip_cseq != NULL)
+        fd->fd_lcseq = sip->sip_cseq->cs_seq;
+    front_keep_mark(ss);
+}
+
+static char *
+front_keep_json(const struct front_sub *ss)
+{
+    const struct front_dialog *fd = &ss->ss_dlg;
+    cJSON *o = cJSON_CreateObject();
+    char *s;
+
+    cJSON_AddStringToObject(o, "aor", ss->ss_aor);
+    cJSON_AddStringToObject(o, "event", ss->ss_event->fe_name);
+    cJSON_AddBoolToObject(o, "list", ss->ss_is_list);
+    cJSON_AddNumberToObject(o, "flavour", ss->ss_flavour);
+    cJSON_AddStringToObject(o, "call_id", fd->fd_call_id);
+    cJSON_AddStringToObject(o, "local", fd->fd_local);
+    cJSON_AddStringToObject(o, "remote", fd->fd_remote);
+    cJSON_AddStringToObject(o, "target", fd->fd_target ? fd->fd_target
+        : "");
+    cJSON_AddStringToObject(o, "route", fd->fd_route ? fd->fd_route : "");
+    cJSON_AddStringToObject(o, "event_header", fd->fd_event ? fd->fd_event
+        : ss->ss_event->fe_name);
+    cJSON_AddNumberToObject(o, "local_cseq", fd->fd_lcseq);
+    cJSON_AddNumberToObject(o, "remote_cseq", fd->fd_rcseq);
+    cJSON_AddNumberToObject(o, "expires", (double)fd->fd_expires);
+    cJSON_AddNumberToObject(o, "version", (double)(ss->ss_is_list ?
+        front_list_version(ss) : ss->ss_version));
+    cJSON_AddNumberToObject(o, "rlmi_version", (double)ss->ss_rlmi_version);
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+void
+front_keep_flush(struct front *sf)
+{
+    struct front_sub *ss;
+    size_t n = 0;
+    char *json;
+    int rc = 0;
+
+    if (sf->sf_store == NULL || sf->sf_keep_dirty == 0)
+        return;
+    store_begin(sf->sf_store);
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next) {
+        if (!ss->ss_dlg.fd_dirty)
+            continue;
+        ss->ss_dlg.fd_dirty = 0;
+        json = front_keep_json(ss);
+        if (store_rec_put(sf->sf_store, FRONT_KEEP_NS, ss->ss_dlg.fd_key,
+            json) != 0)
+            rc = -1;
+        else
+            ss->ss_dlg.fd_kept = 1;
+        free(json);
+        n++;
+    }
+    if (store_commit(sf->sf_store) != 0)
+        rc = -1;
+    sf->sf_keep_dirty = 0;
+    if (rc != 0)
+        log_warn("subscribe keep-failed dialogs=%zu", n);
+    else
+        log_debug("subscribe kept dialogs=%zu", n);
+}
+
+void
+front_keep_release(struct front_sub *ss)
+{
+    struct front_dialog *fd = &ss->ss_dlg;
+
+    if (fd->fd_dirty && ss->ss_front->sf_keep_dirty > 0)
+        ss->ss_front->sf_keep_dirty--;
+    free(fd->fd_key);
+    free(fd->fd_call_id);
+    free(fd->fd_local);
+    free(fd->fd_remote);
+    free(fd->fd_target);
+    free(fd->fd_route);
+    free(fd->fd_event);
+    memset(fd, 0, sizeof(*fd));
+}
+
+void
+front_keep_forget(struct front_sub *ss)
+{
+    struct front *sf = ss->ss_front;
+
+    if (ss->ss_dlg.fd_kept && sf->sf_store != NULL)
+        store_rec_del(sf->sf_store, FRONT_KEEP_NS, ss->ss_dlg.fd_key);
+    front_keep_release(ss);
+}
+
+int
+front_sub_revive(struct front_sub *ss)
+{
+    struct front_dialog *fd = &ss->ss_dlg;
+    struct front *sf = ss->ss_front;
+    nua_handle_t *nh;
+
+    nh = nua_handle(sf->sf_nua, ss,
+        SIPTAG_FROM_STR(fd->fd_local), SIPTAG_TO_STR(fd->fd_remote),
+        SIPTAG_CALL_ID_STR(fd->fd_call_id),
+        TAG_IF(fd->fd_route != NULL, SIPTAG_ROUTE_STR(fd->fd_route)),
+        TAG_IF(fd->fd_target != NULL, NUTAG_URL(fd->fd_target)),
+        TAG_END());
+    if (nh == NULL)
+        return -1;
+    if (ss->ss_nh != NULL) {
+        nua_handle_bind(ss->ss_nh, NULL);
+        nua_handle_destroy(ss->ss_nh);
+    }
+    ss->ss_nh = nh;
+    ss->ss_revive = 1;
+    fd->fd_lcseq += FRONT_KEEP_GAP;
+    return 0;
+}
+
+/* A record's string field, or NULL when it is missing or empty. */
+static char *
+front_keep_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+        return NULL;
+    return xstrdup(v->valuestring);
+}
+
+static double
+front_keep_num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const struct front_event *
+front_keep_event(const cJSON *o)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "event");
+    sip_event_t ev;
+    sip_t sip;
+
+    if (!cJSON_IsString(v))
+        return NULL;
+    memset(&sip, 0, sizeof(sip));
+    sip_event_init(&ev);
+    ev.o_type = v->valuestring;
+    sip.sip_event = &ev;
+    return front_event_find(&sip);
+}
+
+/* A subscription from its record; NULL when the record is unusable. */
+static struct front_sub *
+front_keep_load(struct front *sf, const char *key, const cJSON *o)
+{
+    struct front_sub *ss = xcalloc(1, sizeof(*ss));
+    struct front_dialog *fd = &ss->ss_dlg;
+    char *aor = front_keep_str(o, "aor");
+
+    ss->ss_front = sf;
+    ss->ss_event = front_keep_event(o);
+    ss->ss_shown = -1;
+    ss->ss_is_list = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+        "list"));
+    ss->ss_flavour = front_keep_num(o, "flavour") == PIDF_CISCO ?
+        PIDF_CISCO : PIDF_STANDARD;
+    ss->ss_version = (unsigned long)front_keep_num(o, "version") +
+        FRONT_KEEP_GAP;
+    ss->ss_rlmi_version = (unsigned long)front_keep_num(o, "rlmi_version")
+        + FRONT_KEEP_GAP;
+    fd->fd_key = xstrdup(key);
+    fd->fd_kept = 1;
+    fd->fd_call_id = front_keep_str(o, "call_id");
+    fd->fd_local = front_keep_str(o, "local");
+    fd->fd_remote = front_keep_str(o, "remote");
+    fd->fd_target = front_keep_str(o, "target");
+    fd->fd_route = front_keep_str(o, "route");
+    fd->fd_event = front_keep_str(o, "event_header");
+    fd->fd_lcseq = (uint32_t)front_keep_num(o, "local_cseq");
+    fd->fd_rcseq = (uint32_t)front_keep_num(o, "remote_cseq");
+    fd->fd_expires = (time_t)front_keep_num(o, "expires");
+    if (aor != NULL)
+        xstrlcpy(ss->ss_aor, aor, sizeof(ss->ss_aor));
+    free(aor);
+    if (ss->ss_event == NULL || ss->ss_aor[0] == '\0' ||
+        fd->fd_call_id == NULL || fd->fd_local == NULL ||
+        fd->fd_remote == NULL || fd->fd_target == NULL) {
+        front_keep_release(ss);
+        free(ss);
+        return NULL;
+    }
+    return ss;
+}
+
+/* Watches what ss is about again; 0, or -1 when that is gone. */
+static int
+front_keep_watch(struct front_sub *ss)
+{
+    struct front *sf = ss->ss_front;
+    struct pa_user *u;
+
+    if (ss->ss_is_list)
+        return front_list_resume(ss, ss->ss_version);
+    u = pa_user_find(sf->sf_pa, ss->ss_aor);
+    if (u == NULL)
+        return -1;
+    ss->ss_watcher = pa_watch_add(sf->sf_pa, u, ss);
+    return 0;
+}
+
+/* Sends a resumed subscription the state now, or its end. */
+static void
+front_keep_start(struct front_sub *ss)
+{
+    struct pa_state st;
+    time_t left = ss->ss_dlg.fd_expires - clock_now();
+
+    if (left <= 0) {
+        log_info("subscribe resumed-expired user=%s event=%s", ss->ss_aor,
+            ss->ss_event->fe_name);
+        front_sub_end(ss, "timeout");
+        return;
+    }
+    if (front_keep_watch(ss) != 0) {
+        log_info("subscribe resumed-gone user=%s event=%s", ss->ss_aor,
+            ss->ss_event->fe_name);
+        front_sub_end(ss, "noresource");
+        return;
+    }
+    log_info("subscribe resumed user=%s event=%s expires=%ld", ss->ss_aor,
+        ss->ss_event->fe_name, (long)left);
+    if (ss->ss_is_list) {
+        front_list_flush_full(ss);
+        return;
+    }
+    pa_watch_state(ss->ss_watcher, &st);
+    front_notify_state(ss, &st, PA_CHG_ALL, nua_substate_active);
+}
+
+struct front_keep_walk {
+    struct front       *kw_front;
+    size_t              kw_resumed;
+    size_t              kw_bad;
+    char              **kw_bad_keys;
+};
+
+static void
+front_keep_row(void *arg, const char *key, const char *value)
+{
+    struct front_keep_walk *kw = arg;
+    struct front_sub *ss = NULL;
+    cJSON *o = cJSON_Parse(value);
+
+    if (o != NULL)
+        ss = front_keep_load(kw->kw_front, key, o);
+    cJSON_Delete(o);
+    if (ss == NULL || front_sub_revive(ss) != 0) {
+        log_warn("subscribe resume-refused key=\"%s\" reason=\"bad record\"",
+            key);
+        kw->kw_bad_keys = xrealloc(kw->kw_bad_keys,
+            (kw->kw_bad + 1) * sizeof(char *));
+        kw->kw_bad_keys[kw->kw_bad++] = xstrdup(key);
+        if (ss != NULL) {
+            front_keep_release(ss);
+            free(ss);
+        }
+        return;
+    }
+    front_sub_link(kw->kw_front, ss);
+    kw->kw_resumed++;
+}
+
+size_t
+front_resume(struct front *sf, struct store *st)
+{
+    struct front_keep_walk kw = { sf, 0, 0, NULL };
+    struct front_sub *ss, *next;
+    size_t i;
+
+    sf->sf_store = st;
+    sf->sf_keep_timer = su_timer_create(su_root_task(sf->sf_root), 0);
+    store_rec_each(st, FRONT_KEEP_NS, front_keep_row, &kw);
+    /* Records that cannot be resumed go; nothing could ever use them. */
+    for (i = 0; i < kw.kw_bad; i++) {
+        store_rec_del(st, FRONT_KEEP_NS, kw.kw_bad_keys[i]);
+        free(kw.kw_bad_keys[i]);
+    }
+    free(kw.kw_bad_keys);
+    for (ss = sf->sf_subs; ss != NULL; ss = next) {
+        next = ss->ss_next;
+        front_keep_start(ss);
+    }
+    log_info("subscribe resume-done resumed=%zu", kw.kw_resumed);
+    return kw.kw_resumed;
+}
