@@ -82,6 +82,7 @@ health_add(struct health *h, const char *name, health_fn *fn, void *arg)
         }
         c = &h->h_checks[h->h_n++];
         c->hc_name = xstrdup(name);
+        c->hc_last = HEALTH_OK;
     }
     c->hc_fn = fn;
     c->hc_arg = arg;
