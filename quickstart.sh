@@ -17,7 +17,7 @@ pkgs_build="build-essential autoconf automake libtool pkg-config
     libsofia-sip-ua-dev libxml2-dev libcurl4-openssl-dev libcjson-dev
     libsqlite3-dev sqlite3 python3 python3-cryptography
     libmicrohttpd-dev libssl-dev openssl"
-pkgs_test="sip-tester baresip-core valgrind"
+pkgs_test="sip-tester baresip-core valgrind curl"
 
 need_pkgs() {
     local missing=()

@@ -71,3 +71,7 @@ EXTRA_DIST += \
 TESTS += tests/integration/cisco_blf_gets_cisco_pidf.sh
 EXTRA_DIST += tests/integration/cisco_blf_gets_cisco_pidf.sh \
 	tests/sipp/subscribe-cisco.xml
+
+# The HTTP listener: /healthz, limits, HTTPS, reload.
+TESTS += tests/integration/http_healthz_and_limits.sh
+EXTRA_DIST += tests/integration/http_healthz_and_limits.sh

@@ -93,6 +93,30 @@ conf_reports_every_error_with_its_line(void)
 }
 
 static void
+conf_http_section_checked(void)
+{
+    char *path = write_file("http.conf",
+        "[sip]\ndomain = example.com\n[graph]\ntenant_id = t\n"
+        "client_id = c\n[users]\nmap = u.csv\n[http]\n"
+        "listen = localhost:8080\ncert_file = no-such-cert.pem\n");
+    char *err = NULL;
+    struct conf *c;
+
+    setenv("PRESGW_CLIENT_SECRET", "from-the-environment", 1);
+    c = conf_load(path, &err);
+    CHECK(c == NULL);
+    CHECK(err != NULL);
+    if (err != NULL) {
+        CHECK(strstr(err, "http.listen must be ADDRESS:PORT"));
+        CHECK(strstr(err, "http.cert_file and http.key_file go together"));
+        CHECK(strstr(err, "/no-such-cert.pem: cannot read http.cert_file"));
+    }
+    unsetenv("PRESGW_CLIENT_SECRET");
+    free(err);
+    free(path);
+}
+
+static void
 conf_secret_from_environment(void)
 {
     char *path = write_file("env.conf",
@@ -190,6 +214,7 @@ main(void)
     TEST_RUN(conf_good_file_loads_with_defaults_and_secret);
     TEST_RUN(conf_reports_every_error_with_its_line);
     TEST_RUN(conf_secret_from_environment);
+    TEST_RUN(conf_http_section_checked);
     TEST_RUN(usermap_reads_rows_in_every_address_form);
     TEST_RUN(usermap_with_any_error_is_refused_whole);
     TEST_RUN(usermap_canon_drops_scheme_port_and_params);
