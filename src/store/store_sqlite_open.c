@@ -175,7 +175,7 @@ sq_identify(sqlite3 *db, char **why)
         *why = xasprintf("has schema version %ld, newer than the %d this"
             " presgwd knows; %s", version, SQ_SCHEMA_VERSION, FIX_NEWER);
     else if (version == 0 && all > 0)
-        *why = xasprintf("is another program's database (%ld tables and no"
+        *why = xasprintf("is another program's database (%ld tables, no"
             " presgwd schema version); %s", all, FIX_RESTORE);
     else if (version > 0 && ours < 4)
         *why = xasprintf("is not a presgwd store (schema version %ld"
