@@ -200,6 +200,7 @@ gw_expiry(su_root_magic_t *magic, su_timer_t *t, struct gateway *gw)
     (void)magic;
     (void)t;
     pa_expire(gw->gw_pa);
+    store_tick(gw->gw_store);
 }
 
 static su_timer_t *

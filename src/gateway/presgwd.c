@@ -25,7 +25,8 @@ usage(FILE *fp)
         "usage: presgwd [-fnhV] [-c FILE] [-p PIDFILE]\n"
         "  -c FILE     configuration file (default %s)\n"
         "  -f          stay in the foreground, log to stderr\n"
-        "  -n          check the configuration and the user map, then exit\n"
+        "  -n          check the configuration, the user map and the store,\n"
+        "              then exit\n"
         "  -p PIDFILE  write the process id to PIDFILE\n"
         "  -V          print the version and exit\n"
         "  -h          print this help and exit\n", DEFAULT_CONF);
@@ -77,7 +78,23 @@ check_lists(const struct conf *c, const struct store_user *rows, size_t n)
     return bad;
 }
 
-/* -n: the configuration and the user map, checked without side effects. */
+/* -n: the store as presgwd would find it at start, left as it is. */
+static int
+check_store(const struct conf *c)
+{
+    char *err = NULL;
+
+    if (store_check(c->c_store_path, &err) == 0)
+        return 0;
+    fprintf(stderr, "presgwd: %s\n", err);
+    free(err);
+    return 1;
+}
+
+/*
+ * -n: the configuration, the user map and the store, checked without
+ * side effects.
+ */
 static int
 check_config(const char *path)
 {
@@ -103,6 +120,8 @@ check_config(const char *path)
         return 1;
     }
     rc = check_lists(c, rows, n);
+    if (check_store(c) != 0)
+        rc = 1;
     if (rc == 0)
         printf("presgwd: configuration %s is valid (%zu users in %s)\n",
             path, n, c->c_users_map);

@@ -28,6 +28,8 @@ pa_create(struct store *st, struct graph *g, const struct map_opts *opts)
     /* Entity tags must not repeat across restarts: salt with the time. */
     clock_gettime(CLOCK_REALTIME, &ts);
     pa->pa_etag_salt = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec;
+    if (st != NULL)
+        store_resync_add(st, pa_resync, pa);
     return pa;
 }
 
@@ -58,6 +60,8 @@ pa_destroy(struct pa *pa)
 {
     if (pa == NULL)
         return;
+    if (pa->pa_store != NULL)
+        store_resync_del(pa->pa_store, pa_resync, pa);
     htab_each(&pa->pa_users, pa_free_one, pa);
     htab_free(&pa->pa_users);
     htab_free(&pa->pa_ids);
@@ -300,6 +304,9 @@ pa_teams_presence(void *arg, const char *user_id, const char *availability,
         u->pu_teams_prev = u->pu_teams;
     u->pu_teams_stale = 0;
     u->pu_teams = s;
+    xstrlcpy(u->pu_teams_avail, availability, sizeof(u->pu_teams_avail));
+    xstrlcpy(u->pu_teams_act, activity ? activity : "",
+        sizeof(u->pu_teams_act));
     st.st_id = u->pu_id;
     st.st_availability = availability;
     st.st_activity = activity ? activity : "";

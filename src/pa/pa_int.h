@@ -42,6 +42,8 @@ struct pa_user {
     int                 pu_dnd_shown;   /* feature watchers see DND on */
     struct pa_fwd       pu_fwd[AFE_FWD_COUNT];
     char                pu_teams_seq[64];
+    char                pu_teams_avail[32]; /* as Graph said it, for */
+    char                pu_teams_act[64];   /* the store */
     enum pres_session   pu_sess;        /* last session state written */
     enum pres_pref      pu_pref;        /* last preferred state written */
     int                 pu_keep;        /* seen in the map being loaded */
@@ -73,6 +75,9 @@ void pa_sync_graph(struct pa *pa, struct pa_user *u);
 
 /* Saves what was last written to Graph for u. */
 void pa_store_written(struct pa *pa, struct pa_user *u);
+
+/* Writes every row the agent owns again (store_resync_cb). */
+void pa_resync(void *arg, struct store *s);
 
 /* Frees every publication of u, in memory only. */
 void pa_pub_drop_all(struct pa *pa, struct pa_user *u);

@@ -114,11 +114,10 @@ pa_load_users(struct pa *pa, const char *path, const char *domain,
 
     if (usermap_read(path, domain, &rows, &n, err) != 0)
         return -1;
-    if (store_users_replace(pa->pa_store, rows, n) != 0) {
-        usermap_free(rows, n);
-        *err = xstrdup("cannot write the user map to the store");
-        return -1;
-    }
+    /* A store that fails to take the map is owed a resync, which
+     * writes the map in force then: the map is served meanwhile. */
+    if (store_users_replace(pa->pa_store, rows, n) != 0)
+        log_warn("pa users-not-stored path=%s serving=from-memory", path);
     for (i = 0; i < n; i++)
         pa_user_merge(pa, &rows[i]);
     usermap_free(rows, n);
@@ -169,6 +168,9 @@ pa_restore_teams(void *arg, const struct store_teams *st)
     if (u == NULL)
         return;
     u->pu_teams = map_teams_status(st->st_availability, st->st_activity);
+    xstrlcpy(u->pu_teams_avail, st->st_availability,
+        sizeof(u->pu_teams_avail));
+    xstrlcpy(u->pu_teams_act, st->st_activity, sizeof(u->pu_teams_act));
     xstrlcpy(u->pu_teams_seq, st->st_sequence, sizeof(u->pu_teams_seq));
 }
 

@@ -1,27 +1,42 @@
 /*
  * store.c: dispatch to the store backend.  Every backend's struct store
- * begins with a pointer to its ops, so this file needs no more of it.
+ * begins with the common head of store_int.h, so this file needs no more
+ * of it.
  */
 #include "config.h"
 
-#include "core.h"
-#include "store/store.h"
+#include <stdlib.h>
 
-struct store {
-    const struct store_ops *s_ops;
-};
+#include "core.h"
+#include "store/store_int.h"
 
 struct store *
 store_open(const char *path, char **err)
 {
-    return store_sqlite_ops.so_open(path, err);
+    struct store *s = store_sqlite_ops.so_open(path, err);
+
+    if (s != NULL)
+        s->s_path = xstrdup(path);
+    return s;
+}
+
+int
+store_check(const char *path, char **err)
+{
+    return store_sqlite_ops.so_check(path, err);
 }
 
 void
 store_close(struct store *s)
 {
-    if (s != NULL)
-        s->s_ops->so_close(s);
+    char *path;
+
+    if (s == NULL)
+        return;
+    path = s->s_path;
+    store_health_free(s);
+    s->s_ops->so_close(s);
+    free(path);
 }
 
 int
@@ -107,4 +122,22 @@ int
 store_commit(struct store *s)
 {
     return s->s_ops->so_commit(s);
+}
+
+int
+store_rollback(struct store *s)
+{
+    return s->s_ops->so_rollback(s);
+}
+
+int
+store_clear(struct store *s, enum store_table t)
+{
+    return s->s_ops->so_clear(s, t);
+}
+
+int
+store_rec_clear(struct store *s, const char *ns)
+{
+    return s->s_ops->so_rec_clear(s, ns);
 }

@@ -47,6 +47,20 @@ typedef void store_rec_cb(void *arg, const char *key, const char *value);
 
 struct store;
 
+/*
+ * A resync: writes every row its subsystem owns (after clearing them)
+ * from what it holds in memory.  Called by store_tick() inside one
+ * transaction once the store takes writes again after losing some.
+ */
+typedef void store_resync_cb(void *arg, struct store *s);
+
+/* The tables store_clear() empties. */
+enum store_table {
+    STORE_PUBS,
+    STORE_TEAMS,
+    STORE_GRAPH
+};
+
 /* One backend.  Each slot mirrors the store_* function of its name. */
 struct store_ops {
     const char *so_name;
@@ -69,15 +83,32 @@ struct store_ops {
         void *arg);
     int (*so_begin)(struct store *s);
     int (*so_commit)(struct store *s);
+    int (*so_rollback)(struct store *s);
+    int (*so_clear)(struct store *s, enum store_table t);
+    int (*so_rec_clear)(struct store *s, const char *ns);
+    /* Tries one small write, quietly: 0 if the store takes writes. */
+    int (*so_probe)(struct store *s);
+    int (*so_check)(const char *path, char **err);
 };
 
 extern const struct store_ops store_sqlite_ops;
 
 /*
- * Opens the store at path (created if absent), checking its integrity.
- * NULL on failure with a message in *err (the caller frees it).
+ * Opens the store at path (created if absent), checking its integrity,
+ * that it is a presgwd store of a schema version this presgwd knows
+ * (older ones are brought up to date) and that it can be written.  NULL
+ * on failure with one line in *err (the caller frees it) that names the
+ * file, what is wrong and what to do.  A file that is refused is left as
+ * it was.
  */
 struct store *store_open(const char *path, char **err);
+
+/*
+ * What store_open() would say about path, without changing or locking
+ * anything (presgwd -n).  0 when it would open (an absent store counts if
+ * it can be created), else -1 with the same line in *err.
+ */
+int store_check(const char *path, char **err);
 
 /* Closes s; accepts NULL. */
 void store_close(struct store *s);
@@ -115,6 +146,58 @@ int store_rec_each(struct store *s, const char *ns, store_rec_cb *cb,
  */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+
+/*
+ * The rules of a group.  store_begin() returns -1 when it could not open
+ * one; then nothing is open and no store_commit() follows.  After a write
+ * inside the group fails, later writes in it are refused (-1) and the
+ * outermost store_commit() rolls the whole group back and returns -1, so
+ * the store never holds part of a group.  store_rollback() closes one
+ * level like store_commit() but abandons the group: the outermost level
+ * rolls back at once, an inner one when the outermost closes.
+ */
+int store_rollback(struct store *s);
+
+/* Empties one table, or one namespace of records (for a resync). */
+int store_clear(struct store *s, enum store_table t);
+int store_rec_clear(struct store *s, const char *ns);
+
+/*
+ * Health.  When a write fails (disk full, file system read-only, I/O
+ * error) presgwd keeps serving from memory: the store logs "store
+ * write-failed" once, then a summary every STORE_LOG_EVERY seconds while
+ * it lasts, and owes a resync.  store_tick() (once a second from the
+ * event loop) tests the disk every few seconds; once it takes writes
+ * again, every subsystem registered with store_resync_add() rewrites its
+ * rows in one transaction and "store write-resumed" is logged.
+ *
+ * store_healthy() is 1 when the last write went through and nothing is
+ * owed, else 0.  store_stats() fills in the counters; ss_error stays
+ * valid until the next store call.
+ */
+#define STORE_LOG_EVERY     60
+#define STORE_PROBE_EVERY   2
+
+struct store_stats {
+    int             ss_healthy;
+    int             ss_failing;         /* the last write failed */
+    int             ss_owed;            /* a resync is owed */
+    unsigned long   ss_failed;          /* failed writes since start */
+    unsigned long   ss_resyncs;         /* resyncs done since start */
+    time_t          ss_since;           /* failing since (0: not) */
+    const char     *ss_error;           /* the last failure, or "" */
+};
+
+int store_healthy(struct store *s);
+void store_stats(struct store *s, struct store_stats *out);
+void store_tick(struct store *s);
+
+/*
+ * Registers cb to rewrite its subsystem's rows in a resync (see
+ * store_resync_cb); store_resync_del() undoes it, before arg is freed.
+ */
+void store_resync_add(struct store *s, store_resync_cb *cb, void *arg);
+void store_resync_del(struct store *s, store_resync_cb *cb, void *arg);
 
 /*
  * The user map file: one user per line, "AOR,ENTRA_ID[,UPN]", where AOR is

@@ -4,43 +4,23 @@
  * WAL with synchronous=NORMAL: a commit is not flushed to disk on its
  * own, only at checkpoints, so a burst of SIP traffic does not turn into
  * a burst of fsync calls.  A crash of the machine (not of presgwd) may
- * lose the last moments; docs/known-issues.md says so.
+ * lose the last moments; docs/store.md says so.
+ *
+ * A failed write is reported to store_health.c, which decides what is
+ * logged; the callers go on from memory.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core.h"
-#include "store/store.h"
+#include "store/store_sqlite.h"
 
 #define STORE_SCHEMA_VERSION 1
 
-enum sq_stmt {
-    SQ_USER_DEL_ALL,
-    SQ_USER_ADD,
-    SQ_USER_EACH,
-    SQ_PUB_PUT,
-    SQ_PUB_DEL,
-    SQ_PUB_EACH,
-    SQ_TEAMS_PUT,
-    SQ_TEAMS_EACH,
-    SQ_GRAPH_PUT,
-    SQ_GRAPH_EACH,
-    SQ_REC_PUT,
-    SQ_REC_DEL,
-    SQ_REC_EACH,
-    SQ_COUNT
-};
-
 /* One statement per operation, prepared once at open. */
-static const char *const sq_sql[SQ_COUNT] = {
+const char *const sq_sql[SQ_COUNT] = {
     [SQ_USER_DEL_ALL] = "DELETE FROM users",
     [SQ_USER_ADD]     = "INSERT INTO users (aor, entra_id, upn)"
                         " VALUES (?1, ?2, ?3)",
@@ -65,33 +45,11 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_REC_DEL]      = "DELETE FROM records WHERE ns = ?1 AND key = ?2",
     [SQ_REC_EACH]     = "SELECT key, value FROM records WHERE ns = ?1"
                         " ORDER BY rowid",
+    [SQ_PUB_CLEAR]    = "DELETE FROM publications",
+    [SQ_TEAMS_CLEAR]  = "DELETE FROM teams",
+    [SQ_GRAPH_CLEAR]  = "DELETE FROM graph_written",
+    [SQ_REC_CLEAR]    = "DELETE FROM records WHERE ns = ?1",
 };
-
-static const char sq_schema[] =
-    "CREATE TABLE IF NOT EXISTS users ("
-    " aor TEXT PRIMARY KEY, entra_id TEXT NOT NULL, upn TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS publications ("
-    " etag TEXT PRIMARY KEY, aor TEXT NOT NULL, expires INTEGER NOT NULL,"
-    " status INTEGER NOT NULL, note TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS teams ("
-    " entra_id TEXT PRIMARY KEY, availability TEXT NOT NULL,"
-    " activity TEXT NOT NULL, sequence TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS graph_written ("
-    " entra_id TEXT PRIMARY KEY, session INTEGER NOT NULL,"
-    " pref INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS records ("
-    " ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY (ns, key));";
-
-struct store_sqlite {
-    const struct store_ops  *sq_ops;   /* first: see store.c */
-    sqlite3                 *sq_db;
-    int                      sq_lock;  /* "<path>.lock", held with flock */
-    sqlite3_stmt            *sq_stmts[SQ_COUNT];
-    int                      sq_txn;   /* nesting of store_begin */
-};
-
-static void sq_close(struct store *s);
 
 static const char *
 sq_text(sqlite3_stmt *st, int col)
@@ -101,159 +59,56 @@ sq_text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
-/* Runs a statement that returns no rows; resets it whatever happens. */
+static void
+sq_failed(struct store_sqlite *sq, const char *what)
+{
+    store_health_failed(&sq->sq_base, what, sqlite3_errmsg(sq->sq_db));
+}
+
+/*
+ * Runs a statement that writes; resets it whatever happens.  Inside a
+ * group, a failure dooms the group (SQLite may already have rolled it
+ * back), and nothing more is written in it: the store never keeps part
+ * of a group.
+ */
 static int
 sq_exec(struct store_sqlite *sq, sqlite3_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
+    int rc;
 
+    if (sq->sq_txn > 0 && sq->sq_doomed) {
+        sqlite3_clear_bindings(st);
+        return -1;
+    }
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
-        log_error("store write-failed op=%s error=\"%s\"", what,
-            sqlite3_errmsg(sq->sq_db));
+        sq_failed(sq, what);
+        if (sq->sq_txn > 0)
+            sq->sq_doomed = 1;
         return -1;
     }
+    if (sq->sq_txn == 0)
+        store_health_ok(&sq->sq_base);
     return 0;
 }
 
+/* A statement of the transaction machinery; failures are the caller's. */
 static int
 sq_run(struct store_sqlite *sq, const char *sql)
 {
-    char *msg = NULL;
-
-    if (sqlite3_exec(sq->sq_db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("store sql-failed error=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
+    return sqlite3_exec(sq->sq_db, sql, NULL, NULL, NULL) == SQLITE_OK ?
+        0 : -1;
 }
 
-/* Sets up the file and checks it is a sound store of our schema. */
-static int
-sq_prepare_db(struct store_sqlite *sq, char **err)
-{
-    sqlite3_stmt *st = NULL;
-    const char *res;
-    int i, rc;
-
-    sqlite3_busy_timeout(sq->sq_db, 2000);
-    rc = sqlite3_prepare_v2(sq->sq_db, "PRAGMA quick_check", -1, &st, NULL);
-    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        *err = xasprintf("not a usable database: %s",
-            sqlite3_errmsg(sq->sq_db));
-        sqlite3_finalize(st);
-        return -1;
-    }
-    res = sq_text(st, 0);
-    if (strcmp(res, "ok") != 0) {
-        *err = xasprintf("integrity check failed: %s", res);
-        sqlite3_finalize(st);
-        return -1;
-    }
-    sqlite3_finalize(st);
-    if (sq_run(sq, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-        != 0 || sq_run(sq, sq_schema) != 0) {
-        *err = xasprintf("cannot set up schema: %s",
-            sqlite3_errmsg(sq->sq_db));
-        return -1;
-    }
-    sq_run(sq, "PRAGMA user_version=1");
-    for (i = 0; i < SQ_COUNT; i++) {
-        if (sqlite3_prepare_v2(sq->sq_db, sq_sql[i], -1, &sq->sq_stmts[i],
-            NULL) != SQLITE_OK) {
-            *err = xasprintf("cannot prepare statement: %s",
-                sqlite3_errmsg(sq->sq_db));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/*
- * One presgwd per store: a second one would resume the first one's
- * subscriptions and publications as its own.
- */
-static int
-sq_lock(const char *path, char **why)
-{
-    char *lpath = xasprintf("%s.lock", path);
-    int fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
-        *why = xasprintf("cannot open %s: %s", lpath, strerror(errno));
-    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        *why = xasprintf("in use by another presgwd (%s is locked)", lpath);
-        close(fd);
-        fd = -1;
-    }
-    free(lpath);
-    return fd;
-}
-
-/*
- * The store holds refresh tokens: it is created readable by its owner
- * only, and SQLite gives its -wal and -shm files the same mode.
- */
-static int
-sq_create_private(const char *path, char **why)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
-        *why = xasprintf("cannot open: %s", strerror(errno));
-        return -1;
-    }
-    if (fchmod(fd, 0600) != 0)
-        log_warn("store chmod-failed path=%s error=\"%s\"", path,
-            strerror(errno));
-    close(fd);
-    return 0;
-}
-
-static struct store *
-sq_open(const char *path, char **err)
-{
-    struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
-    char *why = NULL;
-
-    sq->sq_ops = &store_sqlite_ops;
-    sq->sq_lock = sq_lock(path, &why);
-    if (sq->sq_lock < 0) {
-        /* why is set */
-    } else if (sq_create_private(path, &why) != 0) {
-        /* why is set */
-    } else if (sqlite3_open_v2(path, &sq->sq_db,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        why = xasprintf("%s", sq->sq_db ? sqlite3_errmsg(sq->sq_db)
-            : "out of memory");
-    } else {
-        sq_prepare_db(sq, &why);
-    }
-    if (why != NULL) {
-        *err = xasprintf("store %s: %s", path, why);
-        free(why);
-        sq_close((struct store *)sq);
-        return NULL;
-    }
-    log_info("store opened backend=sqlite path=%s schema=%d", path,
-        STORE_SCHEMA_VERSION);
-    return (struct store *)sq;
-}
-
+/* Ends the open group without keeping any of it. */
 static void
-sq_close(struct store *s)
+sq_abort(struct store_sqlite *sq)
 {
-    struct store_sqlite *sq = (struct store_sqlite *)s;
-    int i;
-
-    for (i = 0; i < SQ_COUNT; i++)
-        sqlite3_finalize(sq->sq_stmts[i]);
-    sqlite3_close(sq->sq_db);
-    if (sq->sq_lock >= 0)
-        close(sq->sq_lock);
-    free(sq);
+    if (!sqlite3_get_autocommit(sq->sq_db))
+        sq_run(sq, "ROLLBACK");
+    sq->sq_doomed = 0;
 }
 
 #define SQ(s) ((struct store_sqlite *)(void *)(s))
@@ -265,24 +120,16 @@ sq_users_replace(struct store *s, const struct store_user *u, size_t n)
     sqlite3_stmt *add = sq->sq_stmts[SQ_USER_ADD];
     size_t i;
 
-    if (sq_run(sq, "BEGIN IMMEDIATE") != 0)
+    if (store_begin(s) != 0)
         return -1;
-    if (sq_exec(sq, sq->sq_stmts[SQ_USER_DEL_ALL], "users-clear") != 0)
-        goto fail;
-    for (i = 0; i < n; i++) {
+    sq_exec(sq, sq->sq_stmts[SQ_USER_DEL_ALL], "users-clear");
+    for (i = 0; i < n && !sq->sq_doomed; i++) {
         sqlite3_bind_text(add, 1, u[i].su_aor, -1, SQLITE_STATIC);
         sqlite3_bind_text(add, 2, u[i].su_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(add, 3, u[i].su_upn, -1, SQLITE_STATIC);
-        if (sq_exec(sq, add, "users-add") != 0)
-            goto fail;
+        sq_exec(sq, add, "users-add");
     }
-    if (sq_run(sq, "COMMIT") != 0)
-        goto fail;
-    return 0;
-
-fail:
-    sq_run(sq, "ROLLBACK");
-    return -1;
+    return store_commit(s);
 }
 
 /* Steps a query to its end; row() turns each row into a callback. */
@@ -457,21 +304,51 @@ sq_rec_each(struct store *s, const char *ns, store_rec_cb *cb, void *arg)
     return rc;
 }
 
+static int
+sq_clear(struct store *s, enum store_table t)
+{
+    static const struct {
+        enum sq_stmt    stmt;
+        const char     *what;
+    } tab[] = {
+        [STORE_PUBS]  = { SQ_PUB_CLEAR, "pub-clear" },
+        [STORE_TEAMS] = { SQ_TEAMS_CLEAR, "teams-clear" },
+        [STORE_GRAPH] = { SQ_GRAPH_CLEAR, "graph-clear" },
+    };
+
+    return sq_exec(SQ(s), SQ(s)->sq_stmts[tab[t].stmt], tab[t].what);
+}
+
+static int
+sq_rec_clear(struct store *s, const char *ns)
+{
+    sqlite3_stmt *st = SQ(s)->sq_stmts[SQ_REC_CLEAR];
+
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    return sq_exec(SQ(s), st, "rec-clear");
+}
+
 /*
  * Transactions nest by count: only the outermost begin and commit reach
- * SQLite, so a caller may group writes that call other writers.
+ * SQLite, so a caller may group writes that call other writers.  Every
+ * level opened is closed by one commit or rollback, whatever failed in
+ * between, so the count stays right.
  */
 static int
 sq_begin(struct store *s)
 {
     struct store_sqlite *sq = SQ(s);
 
-    if (sq->sq_txn++ > 0)
+    if (sq->sq_txn > 0) {
+        sq->sq_txn++;
         return 0;
+    }
     if (sq_run(sq, "BEGIN IMMEDIATE") != 0) {
-        sq->sq_txn = 0;
+        sq_failed(sq, "begin");
         return -1;
     }
+    sq->sq_txn = 1;
+    sq->sq_doomed = 0;
     return 0;
 }
 
@@ -480,12 +357,37 @@ sq_commit(struct store *s)
 {
     struct store_sqlite *sq = SQ(s);
 
-    if (sq->sq_txn == 0 || --sq->sq_txn > 0)
-        return 0;
-    if (sq_run(sq, "COMMIT") != 0) {
-        sq_run(sq, "ROLLBACK");
+    if (sq->sq_txn == 0) {
+        log_warn("store commit-without-begin");
         return -1;
     }
+    if (--sq->sq_txn > 0)
+        return sq->sq_doomed ? -1 : 0;
+    if (sq->sq_doomed) {
+        sq_abort(sq);
+        return -1;
+    }
+    if (sq_run(sq, "COMMIT") != 0) {
+        sq_failed(sq, "commit");
+        sq_abort(sq);
+        return -1;
+    }
+    store_health_ok(s);
+    return 0;
+}
+
+static int
+sq_rollback(struct store *s)
+{
+    struct store_sqlite *sq = SQ(s);
+
+    if (sq->sq_txn == 0) {
+        log_warn("store rollback-without-begin");
+        return -1;
+    }
+    sq->sq_doomed = 1;
+    if (--sq->sq_txn == 0)
+        sq_abort(sq);
     return 0;
 }
 
@@ -507,4 +409,9 @@ const struct store_ops store_sqlite_ops = {
     .so_rec_each      = sq_rec_each,
     .so_begin         = sq_begin,
     .so_commit        = sq_commit,
+    .so_rollback      = sq_rollback,
+    .so_clear         = sq_clear,
+    .so_rec_clear     = sq_rec_clear,
+    .so_probe         = sq_probe,
+    .so_check         = sq_check,
 };

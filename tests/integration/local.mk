@@ -75,3 +75,15 @@ EXTRA_DIST += tests/integration/cisco_blf_gets_cisco_pidf.sh \
 # The HTTP listener: /healthz, limits, HTTPS, reload.
 TESTS += tests/integration/http_healthz_and_limits.sh
 EXTRA_DIST += tests/integration/http_healthz_and_limits.sh
+
+# The store at its edges: a full disk (a tmpfs in a mount namespace of the
+# test's own; skipped where that is not permitted), a store refused at
+# start, and the online backup and its restore.
+TESTS += \
+	tests/integration/store_disk_full_keeps_serving.sh \
+	tests/integration/store_corrupt_refused_at_start.sh \
+	tests/integration/store_backup_while_running.sh
+EXTRA_DIST += \
+	tests/integration/store_disk_full_keeps_serving.sh \
+	tests/integration/store_corrupt_refused_at_start.sh \
+	tests/integration/store_backup_while_running.sh

@@ -1,7 +1,10 @@
 # Unit tests of the configuration, the store and the presence agent.
 check_PROGRAMS += tests/unit/test_conf tests/unit/test_store \
-	tests/unit/test_pa
-TESTS += tests/unit/test_conf tests/unit/test_store tests/unit/test_pa
+	tests/unit/test_store_faults tests/unit/test_pa
+TESTS += tests/unit/test_conf tests/unit/test_store \
+	tests/unit/test_store_faults tests/unit/test_pa
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testlib.h
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/testlib.h
+tests_unit_test_store_faults_SOURCES = tests/unit/test_store_faults.c \
+	tests/unit/testlib.h
 tests_unit_test_pa_SOURCES = tests/unit/test_pa.c tests/unit/testlib.h
