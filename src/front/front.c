@@ -435,6 +435,7 @@ front_destroy(struct front *sf)
     /* Subscriptions whose end was never answered; their handles go
      * before the stack that owns them.  Their records stay. */
     front_keep_flush(sf);
+    front_keep_stop(sf);
     if (sf->sf_abandon) {
         front_stack_left = sf->sf_nua;
         sf->sf_nua = NULL;

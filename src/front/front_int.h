@@ -214,6 +214,7 @@ void front_keep_answer(struct front_sub *ss, const sip_t *sip);
 void front_keep_forget(struct front_sub *ss);
 void front_keep_release(struct front_sub *ss);
 void front_keep_flush(struct front *sf);
+void front_keep_stop(struct front *sf);
 int front_sub_revive(struct front_sub *ss);
 void front_lists_free(struct front *sf);
 

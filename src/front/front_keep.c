@@ -419,6 +419,32 @@ front_keep_row(void *arg, const char *key, const char *value)
     kw->kw_resumed++;
 }
 
+/* After the store failed for a while: every kept dialog, written anew. */
+static void
+front_keep_resync(void *arg, struct store *st)
+{
+    struct front *sf = arg;
+    struct front_sub *ss;
+    char *json;
+
+    store_rec_clear(st, FRONT_KEEP_NS);
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next) {
+        if (ss->ss_ending || ss->ss_dlg.fd_local == NULL)
+            continue;
+        json = front_keep_json(ss);
+        if (store_rec_put(st, FRONT_KEEP_NS, ss->ss_dlg.fd_key, json) == 0)
+            ss->ss_dlg.fd_kept = 1;
+        free(json);
+    }
+}
+
+void
+front_keep_stop(struct front *sf)
+{
+    if (sf->sf_store != NULL)
+        store_resync_del(sf->sf_store, front_keep_resync, sf);
+}
+
 size_t
 front_resume(struct front *sf, struct store *st)
 {
@@ -428,6 +454,7 @@ front_resume(struct front *sf, struct store *st)
 
     sf->sf_store = st;
     sf->sf_keep_timer = su_timer_create(su_root_task(sf->sf_root), 0);
+    store_resync_add(st, front_keep_resync, sf);
     store_rec_each(st, FRONT_KEEP_NS, front_keep_row, &kw);
     /* Records that cannot be resumed go; nothing could ever use them. */
     for (i = 0; i < kw.kw_bad; i++) {
