@@ -71,9 +71,6 @@ void pa_notify_all(struct pa *pa, struct pa_user *u, unsigned changed);
  */
 void pa_sync_graph(struct pa *pa, struct pa_user *u);
 
-/* Saves what was last written to Graph for u. */
-void pa_store_written(struct pa *pa, struct pa_user *u);
-
 /* Frees every publication of u, in memory only. */
 void pa_pub_drop_all(struct pa *pa, struct pa_user *u);
 
