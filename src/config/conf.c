@@ -91,6 +91,9 @@ static const struct conf_key conf_keys[] = {
       "10", 1, 120, NULL },
     { "graph", "queue_max", CONF_NUM, STR(c_graph_queue_max),
       "100000", 1, 10000000, NULL },
+    /* The longest wait between two tries of a write while Graph fails. */
+    { "graph", "retry_max_delay", CONF_NUM, STR(c_graph_retry_max_delay),
+      "60", 1, 3600, NULL },
     { "graph", "call_end", CONF_WORD, STR(c_graph_call_end),
       "available", 0, 0, "available|clear" },
     { "graph", "away_mode", CONF_WORD, STR(c_graph_away_mode),

@@ -73,6 +73,7 @@ gw_graph_conf(const struct conf *c, struct graph_conf *gc)
     gc->gc_poll_interval = c->c_graph_poll_interval;
     gc->gc_timeout = c->c_graph_timeout;
     gc->gc_queue_max = c->c_graph_queue_max;
+    gc->gc_retry_max_delay = c->c_graph_retry_max_delay;
 }
 
 static void
@@ -292,6 +293,10 @@ gw_build(struct gateway *gw)
     gw->gw_graph = graph_create(gw->gw_root, &gc, pa_teams_presence,
         gw->gw_pa);
     if (gw->gw_graph == NULL)
+        return -1;
+    /* Writes Graph had not confirmed go back in the queue before the
+     * agent re-derives its own, so the two coalesce. */
+    if (graph_set_store(gw->gw_graph, gw->gw_store) < 0)
         return -1;
     pa_set_graph(gw->gw_pa, gw->gw_graph);
     if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,

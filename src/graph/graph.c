@@ -16,6 +16,7 @@
 #define SU_WAKEUP_ARG_T void
 #define SU_TIMER_ARG_T  struct graph
 #include "graph/graph_int.h"
+#include "store/store.h"
 
 /* Frees a string of ours held in a const field of struct graph_conf. */
 static void
@@ -189,6 +190,7 @@ graph_create(su_root_t *root, const struct graph_conf *conf,
     g->g_cb = cb;
     g->g_cb_arg = arg;
     g->g_rnd = ((uint32_t)clock_now_ms() ^ ((uint32_t)getpid() << 16)) | 1u;
+    htab_init(&g->g_written);
     log_add_secret(g->g_conf.gc_client_secret);
 
     g->g_hold_timer = su_timer_create(su_root_task(root), 0);
@@ -204,8 +206,9 @@ graph_create(su_root_t *root, const struct graph_conf *conf,
     graph_conf_check(&g->g_conf);
     graph_poll_reconfigure(g);
     log_info("graph started graph_url=%s tenant=%s poll_interval=%ld "
-        "queue_max=%ld", g->g_conf.gc_graph_url, g->g_conf.gc_tenant_id,
-        g->g_conf.gc_poll_interval, g->g_conf.gc_queue_max);
+        "queue_max=%ld retry_max_delay=%ld", g->g_conf.gc_graph_url,
+        g->g_conf.gc_tenant_id, g->g_conf.gc_poll_interval,
+        g->g_conf.gc_queue_max, g->g_conf.gc_retry_max_delay);
     return g;
 
 fail:
@@ -228,6 +231,9 @@ graph_destroy(struct graph *g)
     graph_token_free(g->g_token);
     graph_http_destroy(g->g_http);
     su_timer_destroy(g->g_hold_timer);
+    if (g->g_store != NULL)
+        store_resync_del(g->g_store, graph_persist_resync, g);
+    graph_persist_free(g);
     graph_conf_free(&g->g_conf);
     free(g);
     curl_global_cleanup();
@@ -265,16 +271,59 @@ graph_reconfigure(struct graph *g, const struct graph_conf *conf)
     return 0;
 }
 
-void
-graph_set_session(struct graph *g, const char *user_id, enum pres_session st)
+int
+graph_set_store(struct graph *g, struct store *st)
 {
-    graph_write_queue(g, user_id, GRAPH_MECH_SESSION, (int)st);
+    if (g->g_store != NULL || st == NULL)
+        return -1;
+    g->g_store = st;
+    store_resync_add(st, graph_persist_resync, g);
+    return graph_persist_load(g);
 }
 
-void
+int
+graph_set_session(struct graph *g, const char *user_id, enum pres_session st)
+{
+    return graph_write_queue(g, user_id, GRAPH_MECH_SESSION, (int)st);
+}
+
+int
 graph_set_pref(struct graph *g, const char *user_id, enum pres_pref st)
 {
-    graph_write_queue(g, user_id, GRAPH_MECH_PREF, (int)st);
+    return graph_write_queue(g, user_id, GRAPH_MECH_PREF, (int)st);
+}
+
+static int
+graph_queued(const struct graph *g, const char *id, enum graph_mech m)
+{
+    const struct graph_intent *it;
+
+    it = graph_queue_newest(graph_write_cq(g), id, m);
+    return it != NULL ? it->gi_value : -1;
+}
+
+int
+graph_queued_session(const struct graph *g, const char *user_id,
+    enum pres_session *out)
+{
+    int v = graph_queued(g, user_id, GRAPH_MECH_SESSION);
+
+    if (v < 0)
+        return -1;
+    *out = (enum pres_session)v;
+    return 0;
+}
+
+int
+graph_queued_pref(const struct graph *g, const char *user_id,
+    enum pres_pref *out)
+{
+    int v = graph_queued(g, user_id, GRAPH_MECH_PREF);
+
+    if (v < 0)
+        return -1;
+    *out = (enum pres_pref)v;
+    return 0;
 }
 
 void

@@ -3,10 +3,15 @@
  * (libcurl multi socket interface) and never blocks.
  *
  * Writes: for each user, writes are sent in order, one at a time; a newer
- * intent for the same mechanism replaces one not yet sent.  429 and 503
- * are retried after Retry-After (or a backoff); a 401 renews the token.
- * While a user's session is in a call, setPresence is sent again every
- * call_refresh seconds so it does not expire.
+ * intent for the same mechanism replaces one not yet sent.  With a store
+ * (graph_set_store) every write not yet confirmed by Graph is kept there
+ * and sent again after a restart.  Network errors, timeouts, 429 and 5xx
+ * are retried for as long as the write is its user's newest (after
+ * Retry-After, or a backoff up to retry_max_delay); while Graph is down
+ * one write at a time probes it.  A 401 renews the token.  Refusals (400,
+ * 403, 404) are logged and dropped.  While a user's session is in a call,
+ * setPresence is sent again every call_refresh seconds so it does not
+ * expire.
  *
  * Reads: every poll_interval seconds the watched users are read with
  * getPresencesByUserId in chunks of at most 650 ids; each result is handed
@@ -35,6 +40,7 @@ struct graph_conf {
     long        gc_poll_interval; /* s; 0 disables polling */
     long        gc_timeout;       /* per HTTP request, s */
     long        gc_queue_max;     /* users with writes pending, at most */
+    long        gc_retry_max_delay; /* s; the backoff's cap; 0: 60 */
 };
 
 /*
@@ -45,6 +51,7 @@ typedef void graph_presence_cb(void *arg, const char *user_id,
     const char *availability, const char *activity, const char *sequence);
 
 struct graph;
+struct store;
 
 /* Creates the client; the conf strings are copied.  NULL on failure. */
 struct graph *graph_create(su_root_t *root, const struct graph_conf *conf,
@@ -56,12 +63,33 @@ void graph_destroy(struct graph *g);
 /* Takes a new configuration (on reload); pending writes are kept. */
 int graph_reconfigure(struct graph *g, const struct graph_conf *conf);
 
-/* Queues the app session state for user_id (an Entra object id). */
-void graph_set_session(struct graph *g, const char *user_id,
+/*
+ * Gives the client its store, once, before the event loop runs: the
+ * writes Graph had not confirmed when presgwd last stopped are queued
+ * again in their order (nothing is sent before the loop runs, so intents
+ * queued meanwhile coalesce with them), and from now on every queued write
+ * is kept in the store's "gwq" records until Graph confirms it; a
+ * confirmation also updates graph_written, in the same transaction.
+ * Returns the number of writes restored, or -1 (logged) when the store
+ * cannot be read.
+ */
+int graph_set_store(struct graph *g, struct store *st);
+
+/* Queues the app session state for user_id (an Entra object id).
+ * 0 when queued; -1 (logged) when refused: a bad state, or a full
+ * queue. */
+int graph_set_session(struct graph *g, const char *user_id,
     enum pres_session st);
 
-/* Queues the preferred presence for user_id. */
-void graph_set_pref(struct graph *g, const char *user_id, enum pres_pref st);
+/* Queues the preferred presence for user_id; returns as above. */
+int graph_set_pref(struct graph *g, const char *user_id, enum pres_pref st);
+
+/* The newest session (or preferred) state queued or in flight for
+ * user_id: 0 and *out set, or -1 when none is. */
+int graph_queued_session(const struct graph *g, const char *user_id,
+    enum pres_session *out);
+int graph_queued_pref(const struct graph *g, const char *user_id,
+    enum pres_pref *out);
 
 /* Replaces the set of users polled; the ids are copied. */
 void graph_set_watch(struct graph *g, const char *const *ids, size_t n);

@@ -9,6 +9,8 @@
  *   graph_queue.c  the write queue itself, free of any I/O
  *   graph_poll.c   getPresencesByUserId in chunks
  *   graph_rate.c   what an answer means and how long to wait
+ *   graph_outage.c Graph down: one probe at a time, and its log lines
+ *   graph_persist.c the queue kept in the store, and graph_written
  *
  * Everything here runs on the event loop thread.
  */
@@ -38,9 +40,13 @@
 #define GRAPH_SESSION_MIN       300
 #define GRAPH_SESSION_MAX       14400
 
-/* Backoff without Retry-After: 1 s, doubling, at most 60 s. */
+/* Backoff without Retry-After: 1 s, doubling, at most 60 s unless
+ * graph.retry_max_delay says otherwise. */
 #define GRAPH_BACKOFF_FIRST_MS  1000
 #define GRAPH_BACKOFF_MAX_MS    60000
+
+/* The store's namespace for writes not yet confirmed (docs/store.md). */
+#define GRAPH_PERSIST_NS        "gwq"
 
 /* A Retry-After longer than this is taken as this. */
 #define GRAPH_RETRY_AFTER_MAX   3600
@@ -58,6 +64,14 @@ struct graph {
     int64_t                   g_hold_until; /* ms; a 429 holds the tenant */
     su_timer_t               *g_hold_timer;
     uint32_t                  g_rnd;        /* jitter state */
+    struct store             *g_store;      /* NULL: nothing persisted */
+    struct htab               g_written;    /* id -> graph_written */
+};
+
+/* What Graph last confirmed for a user, per mechanism (graph_written). */
+struct graph_written {
+    char    *gw_id;
+    int      gw_value[2];   /* by enum graph_mech */
 };
 
 /*
@@ -187,10 +201,18 @@ long graph_rate_retry_after(const char *value, time_t now);
  * 1 s, 2 s, 4 s ... at most 60 s, less up to a fifth picked by rnd. */
 int64_t graph_rate_backoff_ms(unsigned failures, uint32_t rnd);
 
+/* The same, at most max_ms (0: 60 s): graph.retry_max_delay. */
+int64_t graph_rate_backoff_cap_ms(unsigned failures, int64_t max_ms,
+    uint32_t rnd);
+
 /* The wait after a failed try: Retry-After when valid (at most
  * GRAPH_RETRY_AFTER_MAX), else the backoff. */
 int64_t graph_rate_delay_ms(const char *retry_after, unsigned failures,
     time_t now, uint32_t rnd);
+
+/* The same with the backoff at most max_ms (0: 60 s). */
+int64_t graph_rate_delay_cap_ms(const char *retry_after, unsigned failures,
+    int64_t max_ms, time_t now, uint32_t rnd);
 
 /*
  * graph_queue.c: writes waiting for Graph, per user.  Pure data; no I/O.
@@ -214,6 +236,7 @@ struct graph_intent {
     int              gi_value;      /* enum pres_session or pres_pref */
     unsigned         gi_failures;   /* failed tries, for the backoff */
     unsigned         gi_flags;      /* GRAPH_INTENT_* */
+    uint64_t         gi_stamp;      /* order; 0: the queue assigns one */
 };
 
 enum graph_queue_put {
@@ -232,7 +255,11 @@ void graph_queue_set_max(struct graph_queue *q, size_t max);
 
 /* Queues it for user id (copied).  When the write in flight for id
  * already says the same, nothing is queued and an older pending intent of
- * that mechanism is dropped too (GRAPH_QUEUE_IN_FLIGHT). */
+ * that mechanism is dropped too (GRAPH_QUEUE_IN_FLIGHT).  The order stamp:
+ * an intent that replaces a pending one keeps that one's stamp (and so its
+ * place); a new one keeps a stamp it brings (restored from the store) or
+ * gets the next one.  A user's writes go out in the order of their
+ * stamps. */
 enum graph_queue_put graph_queue_put(struct graph_queue *q, const char *id,
     const struct graph_intent *it);
 
@@ -263,14 +290,30 @@ void graph_queue_retry(struct graph_queue *q, const char *id,
 size_t graph_queue_refresh(struct graph_queue *q, int64_t now,
     int64_t retry_at);
 
+/* Keeps session value (a call) of id shown: a refresh at at_ms, then every
+ * call_refresh as after a write (used at start for calls Graph confirmed
+ * before the stop). */
+void graph_queue_keep(struct graph_queue *q, const char *id, int value,
+    int64_t at_ms);
+
 /* The earliest time a delayed user or a refresh falls due; -1: none. */
 int64_t graph_queue_next_due(const struct graph_queue *q);
+
+/* The newest intent of mechanism m for id: the pending one, else the
+ * one in flight; NULL when there is neither.  Valid until the next call
+ * that changes the queue. */
+const struct graph_intent *graph_queue_newest(const struct graph_queue *q,
+    const char *id, enum graph_mech m);
 
 /* Writes queued or in flight. */
 size_t graph_queue_pending(const struct graph_queue *q);
 
 /* Users with writes queued or in flight. */
 size_t graph_queue_users(const struct graph_queue *q);
+
+/* Calls fn for every user the queue holds (for a resync). */
+void graph_queue_each(const struct graph_queue *q,
+    void (*fn)(void *arg, const char *id), void *arg);
 
 /*
  * graph_write.c: sends what the queue hands out.
@@ -279,14 +322,103 @@ struct graph_writer;
 
 struct graph_writer *graph_write_create(struct graph *g);
 void graph_write_free(struct graph_writer *w);
-void graph_write_queue(struct graph *g, const char *id,
+int graph_write_queue(struct graph *g, const char *id,
     enum graph_mech mech, int value);
 void graph_write_kick(struct graph *g);
 void graph_write_reconfigure(struct graph *g);
 size_t graph_write_pending(const struct graph *g);
 
+/* The state's name for logs and the store ("in-call", "dnd"), or NULL
+ * when value is no state of mech. */
+const char *graph_write_state(enum graph_mech mech, int value);
+
+/* The queue, for graph_persist.c. */
+struct graph_queue *graph_write_q(struct graph *g);
+const struct graph_queue *graph_write_cq(const struct graph *g);
+
+/* The queue was restored: with writes that had failed (probes: the most
+ * tries of one), Graph is taken as down until a probe at probe_at gets
+ * through. */
+void graph_write_restored(struct graph *g, unsigned probes,
+    int64_t probe_at);
+
 /* Formats an ISO 8601 duration ("PT5M", "P1DT2H") for secs > 0. */
 void graph_write_duration(char *out, size_t len, long secs);
+
+/*
+ * graph_outage.c: Graph is down when a write fails for a reason of
+ * Graph's or the network's (no answer, 408, 5xx; not a 429, which holds
+ * the tenant instead).  While it is, one write at a time probes it, after
+ * a backoff that grows with each failed probe; the queue holds.  The
+ * first answer that is not such a failure ends the outage, and the queue
+ * drains.  Pure state and log lines; the writer does the I/O.
+ */
+struct graph_outage {
+    int         go_down;
+    int64_t     go_since;       /* ms */
+    unsigned    go_probes;      /* failed probes, the first failure too */
+    int64_t     go_probe_at;    /* the next probe, not before */
+};
+
+/* A write failed that way at now; was_probe: it was sent while down.
+ * Starts the outage (logs "graph outage-start") or, after a probe, pushes
+ * the next one back.  Returns the time the failed write may go again. */
+int64_t graph_outage_fail(struct graph_outage *o, int64_t now,
+    const char *retry_after, int64_t max_ms, uint32_t rnd, int was_probe,
+    const char *why);
+
+/* Graph answered: ends an outage (logs "graph outage-end pending=N"). */
+void graph_outage_over(struct graph_outage *o, int64_t now, size_t pending);
+
+/* Nonzero when a write may be sent now with inflight writes on the wire:
+ * always while Graph is up; while down, one probe once its time came. */
+int graph_outage_gate(const struct graph_outage *o, int64_t now,
+    unsigned inflight);
+
+/* Starts the outage state from a restart: writes restored with failed
+ * tries (the most of them: probes) may go from probe_at, one at a time. */
+void graph_outage_restore(struct graph_outage *o, int64_t now,
+    unsigned probes, int64_t probe_at, size_t pending);
+
+/*
+ * graph_persist.c: the writes not yet confirmed, kept in the store under
+ * GRAPH_PERSIST_NS, one record per user and mechanism (key "ID/session"
+ * or "ID/pref"), always the newest intent; and graph_written, what Graph
+ * confirmed.  Without a store only the latter is kept, in memory.
+ */
+
+/* A record's JSON value; the caller frees it.  next_at: clock_now_ms()
+ * time of the next try, 0 for at once. */
+char *graph_persist_encode(const char *id, const struct graph_intent *it,
+    int64_t next_at);
+
+/* Reads a record back; 0, or -1 when it is not one of ours. */
+int graph_persist_decode(const char *text, char *id, size_t idlen,
+    struct graph_intent *it, int64_t *next_at);
+
+/* Reads graph_written and the records, and queues the records in stamp
+ * order.  Returns how many were queued, or -1. */
+int graph_persist_load(struct graph *g);
+
+struct store;
+void graph_persist_resync(void *arg, struct store *st);
+
+/* Mirrors the newest intent of (id, m) to the store: put, or delete when
+ * there is none.  next_at as for graph_persist_encode(). */
+void graph_persist_sync(struct graph *g, const char *id, enum graph_mech m,
+    int64_t next_at);
+
+/* Graph confirmed it for id: graph_written takes it, and the record goes
+ * unless a newer intent waits; one transaction. */
+void graph_persist_confirm(struct graph *g, const char *id,
+    const struct graph_intent *it);
+
+/* The last value Graph confirmed for (id, m), 0 (clear) when none. */
+int graph_persist_written(const struct graph *g, const char *id,
+    enum graph_mech m);
+
+/* Frees graph_written's copy in memory. */
+void graph_persist_free(struct graph *g);
 
 /*
  * graph_poll.c: reads the watched users' presence.

@@ -5,7 +5,8 @@
  * per mechanism (session, preferred).  A newer intent replaces the pending
  * one of its mechanism: only the latest state matters, so Graph sees one
  * write where the phone changed its mind several times.  The user's writes
- * go out in the order each mechanism was first queued.
+ * go out in the order each mechanism was first queued, which order stamps
+ * record, so that the order survives a restart through the store.
  *
  * Users wait on one of two lists: ready (first come, first served) or
  * delayed (sorted by the time they may go again, after a failure).  A
@@ -64,6 +65,7 @@ struct graph_queue {
     size_t                      q_max;
     size_t                      q_nusers;       /* users with writes */
     size_t                      q_npending;     /* writes, in flight too */
+    uint64_t                    q_stamp;        /* the last order stamp */
 };
 
 #define GRAPH_QUEUE_BUCKETS0 64
@@ -257,6 +259,7 @@ graph_queue_put(struct graph_queue *q, const char *id,
 {
     struct graph_quser *u = graph_queue_find(q, id);
     enum graph_mech m = it->gi_mech;
+    uint64_t stamp;
     int was;
 
     if ((u == NULL || !graph_queue_active(u)) && q->q_max > 0 &&
@@ -280,10 +283,17 @@ graph_queue_put(struct graph_queue *q, const char *id,
     }
 
     if (u->qu_has[m]) {
+        /* The newer intent takes the older one's place in the order. */
+        stamp = u->qu_slot[m].gi_stamp;
         u->qu_slot[m] = *it;
+        u->qu_slot[m].gi_stamp = stamp;
         return GRAPH_QUEUE_REPLACED;
     }
     u->qu_slot[m] = *it;
+    if (it->gi_stamp == 0)
+        u->qu_slot[m].gi_stamp = ++q->q_stamp;
+    else if (it->gi_stamp > q->q_stamp)
+        q->q_stamp = it->gi_stamp;
     u->qu_has[m] = 1;
     u->qu_order[u->qu_norder++] = m;
     q->q_npending++;
@@ -431,6 +441,18 @@ graph_queue_refresh(struct graph_queue *q, int64_t now, int64_t retry_at)
     return n;
 }
 
+void
+graph_queue_keep(struct graph_queue *q, const char *id, int value,
+    int64_t at_ms)
+{
+    struct graph_quser *u = graph_queue_find(q, id);
+
+    if (u == NULL)
+        u = graph_queue_add_user(q, id);
+    u->qu_refresh_value = value;
+    graph_queue_schedule(q, u, at_ms);
+}
+
 int64_t
 graph_queue_next_due(const struct graph_queue *q)
 {
@@ -447,10 +469,37 @@ graph_queue_next_due(const struct graph_queue *q)
         r->qu_refresh_at;
 }
 
+const struct graph_intent *
+graph_queue_newest(const struct graph_queue *q, const char *id,
+    enum graph_mech m)
+{
+    const struct graph_quser *u = graph_queue_find(q, id);
+
+    if (u == NULL)
+        return NULL;
+    if (u->qu_has[m])
+        return &u->qu_slot[m];
+    if (u->qu_busy && u->qu_sent.gi_mech == m)
+        return &u->qu_sent;
+    return NULL;
+}
+
 size_t
 graph_queue_pending(const struct graph_queue *q)
 {
     return q->q_npending;
+}
+
+void
+graph_queue_each(const struct graph_queue *q,
+    void (*fn)(void *arg, const char *id), void *arg)
+{
+    const struct graph_quser *u;
+    size_t i;
+
+    for (i = 0; i < q->q_nbuckets; i++)
+        for (u = q->q_hash[i]; u != NULL; u = u->qu_hnext)
+            fn(arg, u->qu_id);
 }
 
 size_t

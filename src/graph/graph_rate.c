@@ -224,31 +224,46 @@ graph_rate_retry_after(const char *value, time_t now)
 }
 
 int64_t
-graph_rate_backoff_ms(unsigned failures, uint32_t rnd)
+graph_rate_backoff_cap_ms(unsigned failures, int64_t max_ms, uint32_t rnd)
 {
     int64_t base = GRAPH_BACKOFF_FIRST_MS;
     unsigned i;
 
-    for (i = 1; i < failures && base < GRAPH_BACKOFF_MAX_MS; i++)
+    if (max_ms <= 0)
+        max_ms = GRAPH_BACKOFF_MAX_MS;
+    for (i = 1; i < failures && base < max_ms; i++)
         base *= 2;
-    if (base > GRAPH_BACKOFF_MAX_MS)
-        base = GRAPH_BACKOFF_MAX_MS;
+    if (base > max_ms)
+        base = max_ms;
 
     /* Jitter down, never up, so the cap holds and retries spread out. */
     return base - (int64_t)(rnd % (uint32_t)(base / 5 + 1));
 }
 
 int64_t
-graph_rate_delay_ms(const char *retry_after, unsigned failures, time_t now,
-    uint32_t rnd)
+graph_rate_delay_cap_ms(const char *retry_after, unsigned failures,
+    int64_t max_ms, time_t now, uint32_t rnd)
 {
     long secs = graph_rate_retry_after(retry_after, now);
 
     /* "Retry-After: 0" (or a date gone by) would retry in a tight loop;
      * the backoff keeps at least a second between tries. */
     if (secs <= 0)
-        return graph_rate_backoff_ms(failures, rnd);
+        return graph_rate_backoff_cap_ms(failures, max_ms, rnd);
     if (secs > GRAPH_RETRY_AFTER_MAX)
         secs = GRAPH_RETRY_AFTER_MAX;
     return (int64_t)secs * 1000;
+}
+
+int64_t
+graph_rate_backoff_ms(unsigned failures, uint32_t rnd)
+{
+    return graph_rate_backoff_cap_ms(failures, 0, rnd);
+}
+
+int64_t
+graph_rate_delay_ms(const char *retry_after, unsigned failures, time_t now,
+    uint32_t rnd)
+{
+    return graph_rate_delay_cap_ms(retry_after, failures, 0, now, rnd);
 }

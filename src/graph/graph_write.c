@@ -4,9 +4,14 @@
  *
  * The write endpoints and the pairs they accept are in graph-api.md 1.3
  * to 1.5.  An answer is classified by graph_rate_classify(): a success
- * ends the write; a 429, a 5xx or a network error puts it back in the
- * queue for later (a 429 holds the whole tenant); a 401 renews the token
- * and tries once more; anything else is logged and dropped.
+ * ends the write (graph_written takes it, the stored record goes); a 429
+ * puts it back in the queue for after Retry-After and holds the whole
+ * tenant; a 5xx, a timeout or a network error puts it back too and starts
+ * an outage (graph_outage.c) in which one write at a time probes Graph; a
+ * 401 renews the token and tries once more; a refusal (400, 403, 404) is
+ * logged and dropped, as trying again would not change Graph's mind.
+ * Failed writes are tried again for as long as they are their user's
+ * newest: a newer intent replaces them in the queue and in the store.
  *
  * While the last session written for a user is a call, the queue brings
  * the same setPresence back every call_refresh seconds, so the session
@@ -25,9 +30,6 @@ struct graph_writer;
 #define SU_WAKEUP_ARG_T void
 #define SU_TIMER_ARG_T  struct graph_writer
 #include "graph/graph_int.h"
-
-/* Tries of a write Graph refuses (400, 403, 404) before it is dropped. */
-#define GRAPH_FAIL_TRIES 4
 
 /* A refresh refused by a full queue is tried again this much later. */
 #define GRAPH_REFRESH_RETRY_MS  5000
@@ -73,6 +75,7 @@ struct graph_wreq {
     char                       *wr_user;
     struct graph_intent         wr_it;
     unsigned                    wr_gen;     /* token it was sent with */
+    int                         wr_probe;   /* sent while Graph was down */
     struct graph_req           *wr_req;
     LIST_ENTRY(graph_wreq)      wr_link;
 };
@@ -85,6 +88,7 @@ struct graph_writer {
     unsigned                    w_inflight;
     size_t                      w_queue_max;
     size_t                      w_refused;  /* since the queue filled */
+    struct graph_outage         w_outage;
 };
 
 static const struct graph_op *
@@ -98,6 +102,52 @@ graph_write_op(enum graph_mech mech, int value)
         (size_t)value < sizeof(graph_pref_ops) / sizeof(graph_pref_ops[0]))
         return &graph_pref_ops[value];
     return NULL;
+}
+
+const char *
+graph_write_state(enum graph_mech mech, int value)
+{
+    const struct graph_op *op = graph_write_op(mech, value);
+
+    return op != NULL ? op->op_state : NULL;
+}
+
+struct graph_queue *
+graph_write_q(struct graph *g)
+{
+    return g->g_writer->w_queue;
+}
+
+const struct graph_queue *
+graph_write_cq(const struct graph *g)
+{
+    return g->g_writer->w_queue;
+}
+
+/* The backoff's cap, graph.retry_max_delay; 0: the default. */
+static int64_t
+graph_write_max_delay(const struct graph *g)
+{
+    return g->g_conf.gc_retry_max_delay > 0 ?
+        (int64_t)g->g_conf.gc_retry_max_delay * 1000 : 0;
+}
+
+void
+graph_write_restored(struct graph *g, unsigned probes, int64_t probe_at)
+{
+    struct graph_writer *w = g->g_writer;
+    int64_t now = clock_now_ms(), max = graph_write_max_delay(g);
+
+    if (probes == 0)
+        return;
+    if (max == 0)
+        max = GRAPH_BACKOFF_MAX_MS;
+    if (probe_at < now)
+        probe_at = now;
+    if (probe_at > now + max)
+        probe_at = now + max;
+    graph_outage_restore(&w->w_outage, now, probes, probe_at,
+        graph_queue_pending(w->w_queue));
 }
 
 struct graph_writer *
@@ -262,12 +312,13 @@ graph_write_send(struct graph_writer *w, const char *id,
     wr->wr_user = xstrdup(id);
     wr->wr_it = *it;
     wr->wr_gen = graph_token_gen(g);
+    wr->wr_probe = w->w_outage.go_down;
     url = graph_write_url(g, id, op->op_action);
     body = graph_write_body(g, it, op);
     if (url != NULL && body != NULL) {
-        log_info("graph write user=%s op=%s state=%s%s", id, op->op_action,
-            op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
-            " refresh=yes" : "");
+        log_info("graph write user=%s op=%s state=%s%s%s", id,
+            op->op_action, op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
+            " refresh=yes" : "", wr->wr_probe ? " probe=yes" : "");
         wr->wr_req = graph_http_request(g->g_http, "POST", url,
             "application/json", body, tok, g->g_conf.gc_timeout,
             graph_write_done, wr);
@@ -301,19 +352,19 @@ graph_write_ok(struct graph_writer *w, struct graph_wreq *wr,
         wr->wr_it.gi_value == PRES_SESS_CONFERENCE))
         refresh_at = clock_now_ms() + (int64_t)c->gc_call_refresh * 1000;
     graph_queue_done(w->w_queue, wr->wr_user, refresh_at);
+    graph_persist_confirm(w->w_g, wr->wr_user, &wr->wr_it);
 }
 
 static void graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
     const struct graph_resp *rs);
 
 /*
- * Graph refused the write.  A refusal can be passing (a permission being
- * granted, a user being licensed), and a dropped call end would leave a
- * user in a call, so it is tried a few times with the backoff before it
- * is dropped.
+ * Graph refused the write (400, 403, 404, 501, ...).  Sending it again
+ * would get the same answer, so it is dropped; what it should have set
+ * stays undone until the user's next change (docs/known-issues.md).
  */
 static void
-graph_write_fail(struct graph_writer *w, struct graph_wreq *wr,
+graph_write_drop(struct graph_writer *w, struct graph_wreq *wr,
     const struct graph_resp *rs)
 {
     const struct graph_op *op;
@@ -321,21 +372,29 @@ graph_write_fail(struct graph_writer *w, struct graph_wreq *wr,
 
     op = graph_write_op(wr->wr_it.gi_mech, wr->wr_it.gi_value);
     graph_http_error_code(rs->rs_body, rs->rs_len, code, sizeof(code));
-    if (wr->wr_it.gi_failures + 1 < GRAPH_FAIL_TRIES) {
-        log_warn("graph write-refused user=%s op=%s state=%s status=%ld "
-            "code=%s", wr->wr_user, op->op_action, op->op_state,
-            rs->rs_status, code);
-        graph_write_retry(w, wr, rs);
-        return;
-    }
-    log_warn("graph write-failed user=%s op=%s state=%s status=%ld code=%s"
-        " action=dropped tries=%u", wr->wr_user, op->op_action,
+    log_warn("graph write-dropped user=%s op=%s state=%s status=%ld code=%s"
+        " reason=refused tries=%u", wr->wr_user, op->op_action,
         op->op_state, rs->rs_status, code, wr->wr_it.gi_failures + 1);
     graph_queue_done(w->w_queue, wr->wr_user, -1);
+    graph_persist_sync(w->w_g, wr->wr_user, wr->wr_it.gi_mech, 0);
+}
+
+/* Why a write got no useful answer, for the outage's first line. */
+static const char *
+graph_write_why(const struct graph_resp *rs, char *out, size_t len)
+{
+    if (rs == NULL)
+        return "not-started";
+    if (rs->rs_status == 0)
+        return "no-answer";
+    snprintf(out, len, "status-%ld", rs->rs_status);
+    return out;
 }
 
 /* Puts the write back in the queue to go again after Retry-After or the
- * backoff; rs is NULL when the request could not even start. */
+ * backoff; rs is NULL when the request could not even start.  A 429
+ * holds the tenant; anything else means Graph is down (graph_outage.c),
+ * and the log says so once, not for every write. */
 static void
 graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
     const struct graph_resp *rs)
@@ -343,31 +402,42 @@ graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
     struct graph *g = w->w_g;
     const struct graph_op *op;
     struct graph_intent it = wr->wr_it;
-    int64_t delay, until;
-    char after[32];
+    int64_t now = clock_now_ms(), until;
+    int was_down = w->w_outage.go_down;
+    char after[32], why[32];
 
     op = graph_write_op(it.gi_mech, it.gi_value);
     it.gi_failures++;
-    delay = graph_rate_delay_ms(rs != NULL ? rs->rs_retry_after : NULL,
-        it.gi_failures, clock_now(), graph_random(g));
-    until = clock_now_ms() + delay;
-    graph_fmt_delay(after, sizeof(after), delay);
-
     if (rs != NULL && rs->rs_status == 429) {
+        graph_outage_over(&w->w_outage, now,
+            graph_queue_pending(w->w_queue));
+        until = now + graph_rate_delay_cap_ms(rs->rs_retry_after,
+            it.gi_failures, graph_write_max_delay(g), clock_now(),
+            graph_random(g));
         graph_hold(g, until);
+        graph_fmt_delay(after, sizeof(after), until - now);
         log_info("graph retry user=%s op=%s status=429 after=%s tries=%u",
             wr->wr_user, op->op_action, after, it.gi_failures);
-    } else if (rs != NULL && rs->rs_status != 0) {
-        log_warn("graph retry user=%s op=%s status=%ld after=%s tries=%u",
-            wr->wr_user, op->op_action, rs->rs_status, after,
-            it.gi_failures);
     } else {
-        log_warn("graph retry user=%s op=%s status=0 reason=\"%s\" "
-            "after=%s tries=%u", wr->wr_user, op->op_action,
-            rs != NULL ? rs->rs_error : "not started", after,
-            it.gi_failures);
+        until = graph_outage_fail(&w->w_outage, now,
+            rs != NULL ? rs->rs_retry_after : NULL,
+            graph_write_max_delay(g), graph_random(g), wr->wr_probe,
+            graph_write_why(rs, why, sizeof(why)));
+        graph_fmt_delay(after, sizeof(after), until - now);
+        if (!was_down)
+            log_warn("graph retry user=%s op=%s status=%ld reason=\"%s\" "
+                "after=%s tries=%u", wr->wr_user, op->op_action,
+                rs != NULL ? rs->rs_status : 0L,
+                rs != NULL && rs->rs_error[0] != '\0' ? rs->rs_error :
+                graph_write_why(rs, why, sizeof(why)), after,
+                it.gi_failures);
+        else
+            log_debug("graph retry user=%s op=%s status=%ld after=%s "
+                "tries=%u", wr->wr_user, op->op_action,
+                rs != NULL ? rs->rs_status : 0L, after, it.gi_failures);
     }
     graph_queue_retry(w->w_queue, wr->wr_user, &it, until);
+    graph_persist_sync(g, wr->wr_user, it.gi_mech, until);
 }
 
 /* A 401: the token expired or was revoked.  Renew it and try once more. */
@@ -379,7 +449,9 @@ graph_write_reauth(struct graph_writer *w, struct graph_wreq *wr,
     struct graph_intent it = wr->wr_it;
 
     if (it.gi_flags & GRAPH_INTENT_REAUTHED) {
-        graph_write_fail(w, wr, rs);
+        /* A new token refused too: the credentials or the tenant are at
+         * fault, not this write; it waits as in an outage. */
+        graph_write_retry(w, wr, rs);
         return;
     }
     op = graph_write_op(it.gi_mech, it.gi_value);
@@ -400,6 +472,9 @@ graph_write_done(void *arg, const struct graph_resp *rs)
 
     LIST_REMOVE(wr, wr_link);
     w->w_inflight--;
+    if (res != GRAPH_RETRY && res != GRAPH_REAUTH)
+        graph_outage_over(&w->w_outage, clock_now_ms(),
+            graph_queue_pending(w->w_queue));
 
     /* graph-api.md 1.4: clearPresence says 404 when no session is left,
      * which is what it was asked for. */
@@ -418,7 +493,7 @@ graph_write_done(void *arg, const struct graph_resp *rs)
         graph_write_reauth(w, wr, rs);
         break;
     default:
-        graph_write_fail(w, wr, rs);
+        graph_write_drop(w, wr, rs);
         break;
     }
     graph_write_wreq_free(wr);
@@ -441,6 +516,10 @@ graph_write_arm(struct graph_writer *w, int64_t now)
 {
     int64_t due = graph_queue_next_due(w->w_queue);
 
+    /* Users ready but held back for the next probe. */
+    if (w->w_outage.go_down && graph_queue_pending(w->w_queue) > 0 &&
+        w->w_inflight == 0 && (due < 0 || w->w_outage.go_probe_at < due))
+        due = w->w_outage.go_probe_at;
     su_timer_reset(w->w_timer);
     if (due < 0)
         return;
@@ -464,7 +543,8 @@ graph_write_kick(struct graph *g)
 
     graph_queue_refresh(w->w_queue, now, now + GRAPH_REFRESH_RETRY_MS);
     while (graph_queue_ready(w->w_queue, now)) {
-        if (w->w_inflight >= GRAPH_WRITES_MAX || graph_held(g, now))
+        if (w->w_inflight >= GRAPH_WRITES_MAX || graph_held(g, now) ||
+            !graph_outage_gate(&w->w_outage, now, w->w_inflight))
             break;
         tok = graph_token_get(g);
         if (tok == NULL)
@@ -491,7 +571,7 @@ graph_write_refused(struct graph_writer *w, const char *id,
             id, op->op_action, op->op_state);
 }
 
-void
+int
 graph_write_queue(struct graph *g, const char *id, enum graph_mech mech,
     int value)
 {
@@ -502,7 +582,7 @@ graph_write_queue(struct graph *g, const char *id, enum graph_mech mech,
     if (op == NULL || id == NULL || id[0] == '\0') {
         log_warn("graph write-refused user=%s reason=bad-state value=%d",
             id != NULL ? id : "-", value);
-        return;
+        return -1;
     }
     memset(&it, 0, sizeof(it));
     it.gi_mech = mech;
@@ -510,7 +590,7 @@ graph_write_queue(struct graph *g, const char *id, enum graph_mech mech,
     switch (graph_queue_put(w->w_queue, id, &it)) {
     case GRAPH_QUEUE_FULL:
         graph_write_refused(w, id, op);
-        return;
+        return -1;
     case GRAPH_QUEUE_REPLACED:
         log_debug("graph coalesced user=%s op=%s state=%s", id,
             op->op_action, op->op_state);
@@ -527,5 +607,7 @@ graph_write_queue(struct graph *g, const char *id, enum graph_mech mech,
         log_info("graph queue-open refused=%zu", w->w_refused);
         w->w_refused = 0;
     }
+    graph_persist_sync(g, id, mech, 0);
     graph_write_kick(g);
+    return 0;
 }

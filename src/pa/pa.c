@@ -145,19 +145,16 @@ pa_sess_skip(enum pres_session want, enum pres_session held)
     return want == PRES_SESS_AVAILABLE && held == PRES_SESS_CLEAR;
 }
 
-void
-pa_store_written(struct pa *pa, struct pa_user *u)
-{
-    struct store_graph sg = { u->pu_id, (int)u->pu_sess, (int)u->pu_pref };
-
-    store_graph_put(pa->pa_store, &sg);
-}
-
+/*
+ * pu_sess and pu_pref are what was last handed to the Graph client; it
+ * keeps them (in the store too) until Graph confirms them, and then
+ * records them in graph_written.  One the client refuses (a full queue)
+ * is not taken as handed over, so the next change tries again.
+ */
 void
 pa_sync_graph(struct pa *pa, struct pa_user *u)
 {
     struct map_intent in;
-    int changed = 0;
 
     map_phone_intent(u->pu_local, &pa->pa_opts, &in);
     if (in.mi_session != u->pu_sess &&
@@ -166,17 +163,12 @@ pa_sync_graph(struct pa *pa, struct pa_user *u)
             u->pu_sess == PRES_SESS_CONFERENCE) &&
             (u->pu_teams == PRES_IN_CALL || u->pu_teams == PRES_CONFERENCE))
             u->pu_teams_stale = 1;
-        graph_set_session(pa->pa_graph, u->pu_id, in.mi_session);
-        u->pu_sess = in.mi_session;
-        changed = 1;
+        if (graph_set_session(pa->pa_graph, u->pu_id, in.mi_session) == 0)
+            u->pu_sess = in.mi_session;
     }
-    if (in.mi_pref != u->pu_pref) {
-        graph_set_pref(pa->pa_graph, u->pu_id, in.mi_pref);
+    if (in.mi_pref != u->pu_pref &&
+        graph_set_pref(pa->pa_graph, u->pu_id, in.mi_pref) == 0)
         u->pu_pref = in.mi_pref;
-        changed = 1;
-    }
-    if (changed)
-        pa_store_written(pa, u);
 }
 
 /* Teams and phones to watchers: NOTIFY when what they see changes. */

@@ -73,9 +73,6 @@ void pa_notify_all(struct pa *pa, struct pa_user *u, unsigned changed);
  */
 void pa_sync_graph(struct pa *pa, struct pa_user *u);
 
-/* Saves what was last written to Graph for u. */
-void pa_store_written(struct pa *pa, struct pa_user *u);
-
 /* Writes every row the agent owns again (store_resync_cb). */
 void pa_resync(void *arg, struct store *s);
 

@@ -1,7 +1,8 @@
 /*
  * pa_resync.c: writing everything the agent keeps in the store again,
  * from memory, once the store takes writes after losing some (a full
- * disk, say).  The store calls this inside one transaction.
+ * disk, say).  The store calls this inside one transaction.  What was
+ * written to Graph is the Graph client's to rewrite (graph_persist.c).
  */
 #include "config.h"
 
@@ -22,7 +23,6 @@ pa_resync_user(void *arg, void *val)
 {
     struct pa_rows *r = arg;
     struct pa_user *u = val;
-    struct store_graph sg = { u->pu_id, (int)u->pu_sess, (int)u->pu_pref };
     struct store_teams st = {
         u->pu_id, u->pu_teams_avail, u->pu_teams_act, u->pu_teams_seq
     };
@@ -33,7 +33,6 @@ pa_resync_user(void *arg, void *val)
     r->pr_users[r->pr_n].su_id = u->pu_id;
     r->pr_users[r->pr_n].su_upn = u->pu_upn;
     r->pr_n++;
-    store_graph_put(r->pr_store, &sg);
     if (u->pu_teams_avail[0] != '\0')
         store_teams_put(r->pr_store, &st);
     for (p = u->pu_pubs; p != NULL; p = p->pp_next) {
@@ -55,7 +54,6 @@ pa_resync(void *arg, struct store *s)
     r.pr_users = xcalloc(pa->pa_users.ht_count + 1, sizeof(*r.pr_users));
     store_clear(s, STORE_PUBS);
     store_clear(s, STORE_TEAMS);
-    store_clear(s, STORE_GRAPH);
     htab_each(&pa->pa_users, pa_resync_user, &r);
     store_users_replace(s, r.pr_users, r.pr_n);
     log_info("pa resync users=%zu publications=%zu", r.pr_n,

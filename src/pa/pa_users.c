@@ -93,9 +93,6 @@ pa_user_remove(struct pa *pa, struct pa_user *u)
         graph_set_session(pa->pa_graph, u->pu_id, PRES_SESS_CLEAR);
     if (u->pu_pref != PRES_PREF_CLEAR && pa->pa_graph != NULL)
         graph_set_pref(pa->pa_graph, u->pu_id, PRES_PREF_CLEAR);
-    u->pu_sess = PRES_SESS_CLEAR;
-    u->pu_pref = PRES_PREF_CLEAR;
-    pa_store_written(pa, u);
     htab_del(&pa->pa_users, u->pu_aor);
     pa_pub_drop_all(pa, u);
     free(u->pu_aor);
@@ -186,9 +183,26 @@ pa_restore_graph(void *arg, const struct store_graph *sg)
     u->pu_pref = (enum pres_pref)sg->sg_pref;
 }
 
+/*
+ * What was last handed to Graph: what Graph confirmed (graph_written),
+ * unless a write restored from the store is still on its way.  A state
+ * re-derived from the publications is then compared with that, so it
+ * coalesces with the restored write instead of following it.
+ */
 static void
 pa_restore_user(void *arg, void *val)
 {
+    struct pa *pa = arg;
+    struct pa_user *u = val;
+    enum pres_session sess;
+    enum pres_pref pref;
+
+    if (pa->pa_graph != NULL &&
+        graph_queued_session(pa->pa_graph, u->pu_id, &sess) == 0)
+        u->pu_sess = sess;
+    if (pa->pa_graph != NULL &&
+        graph_queued_pref(pa->pa_graph, u->pu_id, &pref) == 0)
+        u->pu_pref = pref;
     pa_user_changed(arg, val, "restore");
     /* A call may have ended while presgwd was down. */
     pa_sync_graph(arg, val);

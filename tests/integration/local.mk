@@ -9,6 +9,8 @@ INTEGRATION_TESTS = \
 	tests/integration/publish_dnd_sets_preferred.sh \
 	tests/integration/publication_expires_ends_call.sh \
 	tests/integration/graph_throttled_write_retried.sh \
+	tests/integration/graph_outage_queue_drains_once.sh \
+	tests/integration/graph_restart_sends_pending_once.sh \
 	tests/integration/teams_dnd_notifies_watcher.sh \
 	tests/integration/sighup_reloads_user_map.sh \
 	tests/integration/sigterm_stops_cleanly.sh \
@@ -21,12 +23,14 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/README.md \
 	tests/integration/lib.sh \
+	tests/integration/lib-gwq.sh \
 	tests/integration/ittool.py \
 	tests/sipp/publish-call.xml \
 	tests/sipp/publish-cycle.xml \
 	tests/sipp/publish-dnd.xml \
 	tests/sipp/publish-errors.xml \
 	tests/sipp/publish-once.xml \
+	tests/sipp/publish-states.xml \
 	tests/sipp/subscribe-errors.xml \
 	tests/sipp/subscribe-hold.xml \
 	tests/sipp/subscribe-watch.xml \

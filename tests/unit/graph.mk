@@ -6,3 +6,8 @@ tests_unit_test_graph_queue_SOURCES = tests/unit/test_graph_queue.c \
 	tests/unit/testlib.h
 tests_unit_test_graph_rate_SOURCES = tests/unit/test_graph_rate.c \
 	tests/unit/testlib.h
+# The queue kept in a real store file, and the outage state.
+check_PROGRAMS += tests/unit/test_graph_persist
+TESTS += tests/unit/test_graph_persist
+tests_unit_test_graph_persist_SOURCES = tests/unit/test_graph_persist.c \
+	tests/unit/testlib.h

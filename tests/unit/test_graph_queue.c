@@ -354,6 +354,107 @@ many_users_survive_table_growth(void)
     graph_queue_free(q);
 }
 
+static void
+replacing_intent_keeps_its_order_stamp(void)
+{
+    struct graph_queue *q = graph_queue_create(0);
+    const struct graph_intent *n;
+
+    put(q, "u1", pref(PRES_PREF_DND));
+    put(q, "u1", session(PRES_SESS_IN_CALL));
+    put(q, "u1", pref(PRES_PREF_CLEAR));
+    n = graph_queue_newest(q, "u1", GRAPH_MECH_PREF);
+    CHECK(n != NULL && n->gi_value == PRES_PREF_CLEAR && n->gi_stamp == 1);
+    n = graph_queue_newest(q, "u1", GRAPH_MECH_SESSION);
+    CHECK(n != NULL && n->gi_stamp == 2);
+    CHECK(graph_queue_newest(q, "u2", GRAPH_MECH_SESSION) == NULL);
+    graph_queue_free(q);
+}
+
+static void
+restored_stamps_are_kept_and_new_ones_follow(void)
+{
+    struct graph_queue *q = graph_queue_create(0);
+    struct graph_intent it = session(PRES_SESS_AWAY);
+    const struct graph_intent *n;
+
+    it.gi_stamp = 41;
+    put(q, "u1", it);
+    put(q, "u2", session(PRES_SESS_IN_CALL));
+    n = graph_queue_newest(q, "u1", GRAPH_MECH_SESSION);
+    CHECK(n != NULL && n->gi_stamp == 41);
+    n = graph_queue_newest(q, "u2", GRAPH_MECH_SESSION);
+    CHECK(n != NULL && n->gi_stamp == 42);
+    graph_queue_free(q);
+}
+
+static void
+newest_is_the_write_in_flight_when_nothing_waits(void)
+{
+    struct graph_queue *q = graph_queue_create(0);
+    const struct graph_intent *n;
+    struct graph_intent out;
+
+    put(q, "u1", session(PRES_SESS_IN_CALL));
+    graph_queue_next(q, 0, &out);
+    n = graph_queue_newest(q, "u1", GRAPH_MECH_SESSION);
+    CHECK(n != NULL && n->gi_value == PRES_SESS_IN_CALL);
+    graph_queue_done(q, "u1", -1);
+    CHECK(graph_queue_newest(q, "u1", GRAPH_MECH_SESSION) == NULL);
+    graph_queue_free(q);
+}
+
+/* Graph down: the write in flight fails and waits; the phone changes
+ * its mind three times meanwhile; when Graph is back only the newest
+ * state of each mechanism goes, in the user's order. */
+static void
+changes_while_down_coalesce_into_the_newest(void)
+{
+    struct graph_queue *q = graph_queue_create(0);
+    struct graph_intent out, failed;
+
+    put(q, "u1", session(PRES_SESS_IN_CALL));
+    CHECK_STR(graph_queue_next(q, 0, &out), "u1");
+    failed = out;
+    failed.gi_failures = 1;
+    put(q, "u1", session(PRES_SESS_AVAILABLE));
+    put(q, "u1", pref(PRES_PREF_DND));
+    put(q, "u1", session(PRES_SESS_CONFERENCE));
+    graph_queue_retry(q, "u1", &failed, 5000);
+    CHECK(graph_queue_pending(q) == 2);
+    CHECK(graph_queue_next(q, 4999, &out) == NULL);
+
+    CHECK_STR(graph_queue_next(q, 5000, &out), "u1");
+    CHECK(out.gi_mech == GRAPH_MECH_SESSION);
+    CHECK(out.gi_value == PRES_SESS_CONFERENCE);
+    graph_queue_done(q, "u1", -1);
+    CHECK_STR(graph_queue_next(q, 5000, &out), "u1");
+    CHECK(out.gi_mech == GRAPH_MECH_PREF && out.gi_value == PRES_PREF_DND);
+    graph_queue_done(q, "u1", -1);
+    CHECK(graph_queue_pending(q) == 0);
+    graph_queue_free(q);
+}
+
+/* A failed write with nothing newer is tried again, for ever, and keeps
+ * its failure count for the backoff. */
+static void
+failed_write_comes_back_with_its_tries(void)
+{
+    struct graph_queue *q = graph_queue_create(0);
+    struct graph_intent out;
+    unsigned i;
+
+    put(q, "u1", pref(PRES_PREF_DND));
+    for (i = 1; i <= 20; i++) {
+        CHECK_STR(graph_queue_next(q, (int64_t)i * 1000, &out), "u1");
+        CHECK(out.gi_failures == i - 1);
+        out.gi_failures++;
+        graph_queue_retry(q, "u1", &out, (int64_t)i * 1000 + 1000);
+    }
+    CHECK(graph_queue_pending(q) == 1);
+    graph_queue_free(q);
+}
+
 int
 main(void)
 {
@@ -372,5 +473,10 @@ main(void)
     TEST_RUN(refresh_refused_by_full_queue_comes_back);
     TEST_RUN(pref_write_leaves_session_refresh_alone);
     TEST_RUN(many_users_survive_table_growth);
+    TEST_RUN(replacing_intent_keeps_its_order_stamp);
+    TEST_RUN(restored_stamps_are_kept_and_new_ones_follow);
+    TEST_RUN(newest_is_the_write_in_flight_when_nothing_waits);
+    TEST_RUN(changes_while_down_coalesce_into_the_newest);
+    TEST_RUN(failed_write_comes_back_with_its_tries);
     return test_done();
 }

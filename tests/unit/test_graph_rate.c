@@ -82,6 +82,17 @@ backoff_doubles_up_to_a_minute(void)
 }
 
 static void
+backoff_cap_follows_retry_max_delay(void)
+{
+    CHECK(graph_rate_backoff_cap_ms(1, 5000, 0) == 1000);
+    CHECK(graph_rate_backoff_cap_ms(3, 5000, 0) == 4000);
+    CHECK(graph_rate_backoff_cap_ms(4, 5000, 0) == 5000);
+    CHECK(graph_rate_backoff_cap_ms(100, 5000, 0) == 5000);
+    CHECK(graph_rate_backoff_cap_ms(100, 300000, 0) == 300000);
+    CHECK(graph_rate_delay_cap_ms(NULL, 9, 2000, 0, 0) == 2000);
+}
+
+static void
 backoff_jitter_stays_within_a_fifth_below(void)
 {
     uint32_t rnd;
@@ -166,6 +177,7 @@ main(void)
     TEST_RUN(retry_after_in_the_past_is_zero);
     TEST_RUN(retry_after_rejects_junk);
     TEST_RUN(backoff_doubles_up_to_a_minute);
+    TEST_RUN(backoff_cap_follows_retry_max_delay);
     TEST_RUN(backoff_jitter_stays_within_a_fifth_below);
     TEST_RUN(delay_prefers_retry_after);
     TEST_RUN(statuses_map_to_results);

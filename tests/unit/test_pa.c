@@ -401,7 +401,7 @@ setup(void)
     struct graph_conf gc = {
         "http://127.0.0.1:1", "http://127.0.0.1:1/v1.0",
         "https://graph.microsoft.com/.default", "tenant", "client",
-        "secret-for-tests", 3600, 240, 0, 0, 5, 1000
+        "secret-for-tests", 3600, 240, 0, 0, 5, 1000, 0
     };
     char *err = NULL;
 
