@@ -1,0 +1,8 @@
+# Unit tests of the crypto module (src/crypto), with keys made at test
+# time, and the interop check against Python's cryptography package.
+check_PROGRAMS += tests/unit/test_crypto tests/unit/test_crypto_jwt
+TESTS += tests/unit/test_crypto tests/unit/test_crypto_jwt
+tests_unit_test_crypto_SOURCES = tests/unit/test_crypto.c \
+	tests/unit/testlib.h tests/unit/testkeys.h
+tests_unit_test_crypto_jwt_SOURCES = tests/unit/test_crypto_jwt.c \
+	tests/unit/testlib.h tests/unit/testkeys.h
