@@ -70,8 +70,8 @@ crypto_key_read_pkey(const char *file, char **err)
     pkey = PEM_read_bio_PrivateKey(bio, NULL, crypto_key_no_pass, NULL);
     BIO_free(bio);
     if (pkey == NULL)
-        crypto_err_set(err, "%s: no unencrypted PEM private key: %s", file,
-            crypto_err_ssl());
+        crypto_err_set(err, "%s: no unencrypted PEM private key (none, or "
+            "one behind a passphrase)", file);
     return pkey;
 }
 

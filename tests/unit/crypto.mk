@@ -10,3 +10,8 @@ check_PROGRAMS += tests/tools/cryptotool
 tests_tools_cryptotool_SOURCES = tests/tools/cryptotool.c
 TESTS += tests/unit/crypto_interop.sh
 EXTRA_DIST += tests/unit/crypto_interop.sh tests/unit/crypto_interop.py
+# The certificate credential of the Graph client, config to request body.
+check_PROGRAMS += tests/unit/test_graph_cred
+TESTS += tests/unit/test_graph_cred
+tests_unit_test_graph_cred_SOURCES = tests/unit/test_graph_cred.c \
+	tests/unit/testlib.h tests/unit/testkeys.h
