@@ -16,6 +16,7 @@
 #include "core.h"
 #include "config/conf.h"
 #include "http/http.h"
+#include "crypto/crypto.h"
 
 #define CONF_LINE_MAX  1024
 #define CONF_SECRET_MAX 1024
@@ -75,6 +76,12 @@ static const struct conf_key conf_keys[] = {
       NULL, 0, 0, NULL },
     /* Empty: the secret comes from PRESGW_CLIENT_SECRET. */
     { "graph", "client_secret_file", CONF_PATH, STR(c_graph_secret_file),
+      "", 0, 0, NULL },
+    /* A certificate and its key: a client assertion instead of the
+     * secret (graph-api.md 4.1). */
+    { "graph", "client_cert_file", CONF_PATH, STR(c_graph_cert_file),
+      "", 0, 0, NULL },
+    { "graph", "client_key_file", CONF_PATH, STR(c_graph_key_file),
       "", 0, 0, NULL },
     /* Graph: setPresence expirationDuration is PT5M to PT4H. */
     { "graph", "session_expiry", CONF_NUM, STR(c_graph_session_expiry),
@@ -361,6 +368,32 @@ conf_read_secret(struct conf *c, struct buf *errs)
             c->c_graph_secret_file);
 }
 
+/*
+ * The certificate credential: both files, no secret file beside them,
+ * and a key that loads and belongs to the certificate.  The key is read
+ * again for each token, so a renewed certificate needs no restart.
+ */
+static void
+conf_check_cert(struct conf *c, struct buf *errs)
+{
+    struct crypto_key *k;
+    char *err = NULL;
+
+    if (c->c_graph_cert_file[0] == '\0' || c->c_graph_key_file[0] == '\0') {
+        buf_printf(errs, "graph.client_cert_file and graph.client_key_file"
+            " go together\n");
+        return;
+    }
+    if (c->c_graph_secret_file[0] != '\0')
+        buf_printf(errs, "graph.client_secret_file and graph.client_cert_file"
+            " exclude each other\n");
+    k = crypto_key_load(c->c_graph_cert_file, c->c_graph_key_file, &err);
+    if (k == NULL)
+        buf_printf(errs, "%s\n", err);
+    crypto_key_free(k);
+    free(err);
+}
+
 struct conf *
 conf_load(const char *path, char **err)
 {
@@ -397,7 +430,10 @@ conf_load(const char *path, char **err)
     free(pathcopy);
     conf_check(c, path, &errs);
     conf_check_http(c, path, &errs);
-    conf_read_secret(c, &errs);
+    if (c->c_graph_cert_file[0] != '\0' || c->c_graph_key_file[0] != '\0')
+        conf_check_cert(c, &errs);
+    else
+        conf_read_secret(c, &errs);
     if (c->c_graph_secret != NULL)
         log_add_secret(c->c_graph_secret);
 

@@ -26,6 +26,8 @@ struct conf {
     char   *c_graph_client_id;
     char   *c_graph_secret_file;
     char   *c_graph_secret;      /* read from the file or the environment */
+    char   *c_graph_cert_file;   /* "": sign in with the secret */
+    char   *c_graph_key_file;
     long    c_graph_session_expiry;
     long    c_graph_call_refresh;
     long    c_graph_dnd_expiry;

@@ -67,6 +67,8 @@ gw_graph_conf(const struct conf *c, struct graph_conf *gc)
     gc->gc_tenant_id = c->c_graph_tenant_id;
     gc->gc_client_id = c->c_graph_client_id;
     gc->gc_client_secret = c->c_graph_secret;
+    gc->gc_client_cert_file = c->c_graph_cert_file;
+    gc->gc_client_key_file = c->c_graph_key_file;
     gc->gc_session_expiry = c->c_graph_session_expiry;
     gc->gc_call_refresh = c->c_graph_call_refresh;
     gc->gc_dnd_expiry = c->c_graph_dnd_expiry;

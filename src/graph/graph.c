@@ -39,6 +39,8 @@ graph_conf_free(struct graph_conf *c)
     graph_conf_str_free(c->gc_tenant_id);
     graph_conf_str_free(c->gc_client_id);
     graph_conf_str_free(c->gc_client_secret);
+    graph_conf_str_free(c->gc_client_cert_file);
+    graph_conf_str_free(c->gc_client_key_file);
     memset(c, 0, sizeof(*c));
 }
 
@@ -54,19 +56,36 @@ graph_conf_url(const char *url)
 }
 
 static int
+graph_conf_set(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+static int
 graph_conf_valid(const struct graph_conf *c)
 {
     const char *const s[] = {
         c->gc_login_url, c->gc_graph_url, c->gc_scope, c->gc_tenant_id,
-        c->gc_client_id, c->gc_client_secret
+        c->gc_client_id
     };
     size_t i;
 
     for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-        if (s[i] == NULL || s[i][0] == '\0')
+        if (!graph_conf_set(s[i]))
             return 0;
     }
-    return 1;
+
+    /* A secret, or a certificate with its key. */
+    return graph_conf_set(c->gc_client_secret) ||
+        (graph_conf_set(c->gc_client_cert_file) &&
+        graph_conf_set(c->gc_client_key_file));
+}
+
+/* An optional setting: NULL reads as "". */
+static const char *
+graph_conf_opt(const char *s)
+{
+    return s != NULL ? s : "";
 }
 
 /* Copies src into dst; the strings become ours. */
@@ -79,7 +98,10 @@ graph_conf_copy(struct graph_conf *dst, const struct graph_conf *src)
     dst->gc_scope = xstrdup(src->gc_scope);
     dst->gc_tenant_id = xstrdup(src->gc_tenant_id);
     dst->gc_client_id = xstrdup(src->gc_client_id);
-    dst->gc_client_secret = xstrdup(src->gc_client_secret);
+    dst->gc_client_secret = xstrdup(graph_conf_opt(src->gc_client_secret));
+    dst->gc_client_cert_file =
+        xstrdup(graph_conf_opt(src->gc_client_cert_file));
+    dst->gc_client_key_file = xstrdup(graph_conf_opt(src->gc_client_key_file));
 }
 
 /* Says what in conf will not do what the operator may expect. */
@@ -255,6 +277,8 @@ graph_reconfigure(struct graph *g, const struct graph_conf *conf)
         strcmp(old.gc_tenant_id, g->g_conf.gc_tenant_id) != 0 ||
         strcmp(old.gc_client_id, g->g_conf.gc_client_id) != 0 ||
         strcmp(old.gc_client_secret, g->g_conf.gc_client_secret) != 0 ||
+        strcmp(old.gc_client_cert_file, g->g_conf.gc_client_cert_file) != 0 ||
+        strcmp(old.gc_client_key_file, g->g_conf.gc_client_key_file) != 0 ||
         strcmp(old.gc_scope, g->g_conf.gc_scope) != 0;
     graph_conf_free(&old);
 

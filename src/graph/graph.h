@@ -33,7 +33,9 @@ struct graph_conf {
     const char *gc_scope;         /* "https://graph.microsoft.com/.default" */
     const char *gc_tenant_id;
     const char *gc_client_id;     /* also the setPresence sessionId */
-    const char *gc_client_secret;
+    const char *gc_client_secret; /* NULL or "" with a certificate */
+    const char *gc_client_cert_file; /* PEM; "" or NULL: use the secret */
+    const char *gc_client_key_file;  /* PEM, the certificate's key */
     long        gc_session_expiry; /* setPresence expirationDuration, s */
     long        gc_call_refresh;  /* resend setPresence while a call lasts */
     long        gc_dnd_expiry;    /* preferred presence expiry, s; 0: none */

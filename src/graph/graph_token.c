@@ -1,6 +1,7 @@
 /*
  * graph_token.c: the application's access token, from the OAuth 2.0
- * client credentials grant (graph-api.md 4.1).
+ * client credentials grant (graph-api.md 4.1), with the secret or a
+ * certificate (graph_cred.c).
  *
  * The token is fetched when first needed and renewed ahead of its expiry,
  * taken from expires_in (Entra issues 60 to 90 minute tokens, so no
@@ -19,6 +20,7 @@ struct graph_token;
 #define SU_WAKEUP_ARG_T void
 #define SU_TIMER_ARG_T  struct graph_token
 #include "graph/graph_int.h"
+#include "graph/graph_cred.h"
 
 /* Renew when this much of the lifetime is left, or a tenth of it if
  * that is less. */
@@ -282,6 +284,7 @@ graph_token_fetch(struct graph_token *t)
 {
     const struct graph_conf *c = &t->gt_g->g_conf;
     struct buf url, body;
+    char *err = NULL;
 
     buf_init(&url, 4096);
     buf_printf(&url, "%s/", c->gc_login_url);
@@ -291,12 +294,14 @@ graph_token_fetch(struct graph_token *t)
     buf_init(&body, 8192);
     buf_puts(&body, "grant_type=client_credentials&client_id=");
     graph_http_escape(&body, c->gc_client_id);
-    buf_puts(&body, "&client_secret=");
-    graph_http_escape(&body, c->gc_client_secret);
+    if (graph_cred_append(c, url.b_data, clock_now(), &body, &err) < 0)
+        log_error("graph token failed error=credential reason=\"%s\"", err);
     buf_puts(&body, "&scope=");
     graph_http_escape(&body, c->gc_scope);
 
-    if (url.b_overflow || body.b_overflow) {
+    if (err != NULL) {
+        free(err);
+    } else if (url.b_overflow || body.b_overflow) {
         log_error("graph token failed error=settings-too-long");
     } else {
         log_debug("graph token-request tenant=%s", c->gc_tenant_id);

@@ -399,9 +399,13 @@ static int
 setup(void)
 {
     struct graph_conf gc = {
-        "http://127.0.0.1:1", "http://127.0.0.1:1/v1.0",
-        "https://graph.microsoft.com/.default", "tenant", "client",
-        "secret-for-tests", 3600, 240, 0, 0, 5, 1000, 0
+        .gc_login_url = "http://127.0.0.1:1",
+        .gc_graph_url = "http://127.0.0.1:1/v1.0",
+        .gc_scope = "https://graph.microsoft.com/.default",
+        .gc_tenant_id = "tenant", .gc_client_id = "client",
+        .gc_client_secret = "secret-for-tests",
+        .gc_session_expiry = 3600, .gc_call_refresh = 240,
+        .gc_timeout = 5, .gc_queue_max = 1000
     };
     char *err = NULL;
 
