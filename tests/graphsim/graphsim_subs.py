@@ -730,7 +730,7 @@ def ctl_lifecycle(sim, match, body):
     elif event == "subscriptionRemoved":
         del sim.subs.by_id[sub["id"]]
     sim.subs.wake.notify_all()
-    return 202, {"subscriptionId": sub["id"], "event": event, "url": url}
+    return 200, {"subscriptionId": sub["id"], "event": event, "url": url}
 
 
 def ctl_deliveries(sim, match, body):
