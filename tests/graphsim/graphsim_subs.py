@@ -483,9 +483,6 @@ def check_fields(body):
 
 def encryption_certificate(body):
     """(public key, thumbprint) of encryptionCertificate, or 400."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
     cert_id = body.get("encryptionCertificateId")
     if not isinstance(cert_id, str) or not cert_id:
         raise bad_request("encryptionCertificateId is required when "
@@ -497,6 +494,13 @@ def encryption_certificate(body):
     if not isinstance(text, str) or not text:
         raise bad_request("encryptionCertificate is required when "
                           "includeResourceData is true.")
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+    except ImportError:
+        raise GraphError(501, "NotImplemented", "Rich notifications need "
+                         "python3-cryptography in the simulator.")
     try:
         der = base64.b64decode(text, validate=True)
         cert = x509.load_der_x509_certificate(der)
@@ -730,7 +734,7 @@ def ctl_lifecycle(sim, match, body):
     elif event == "subscriptionRemoved":
         del sim.subs.by_id[sub["id"]]
     sim.subs.wake.notify_all()
-    return 202, {"subscriptionId": sub["id"], "event": event, "url": url}
+    return 200, {"subscriptionId": sub["id"], "event": event, "url": url}
 
 
 def ctl_deliveries(sim, match, body):
