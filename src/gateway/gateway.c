@@ -69,6 +69,16 @@ gw_graph_conf(const struct conf *c, struct graph_conf *gc)
     gc->gc_poll_interval = c->c_graph_poll_interval;
     gc->gc_timeout = c->c_graph_timeout;
     gc->gc_queue_max = c->c_graph_queue_max;
+    gc->gc_notify_url = c->c_graph_notify_url;
+    gc->gc_lifecycle_url = c->c_graph_lifecycle_url;
+    gc->gc_sub_lifetime = c->c_graph_sub_lifetime;
+    gc->gc_reconcile_interval = c->c_graph_reconcile_interval;
+    gc->gc_rich = strcmp(c->c_graph_rich, "yes") == 0;
+    gc->gc_notify_cert_file = c->c_graph_notify_cert_file;
+    gc->gc_notify_key_file = c->c_graph_notify_key_file;
+    gc->gc_jwks_url = c->c_graph_jwks_url;
+    gc->gc_cloud = c->c_graph_cloud;
+    gc->gc_cloud_notify = c->c_graph_cloud_notify;
 }
 
 static void
@@ -151,6 +161,7 @@ gw_reload(struct gateway *gw)
     pa_set_opts(gw->gw_pa, &mo);
     gw_graph_conf(c, &gc);
     graph_reconfigure(gw->gw_graph, &gc);
+    graph_accounts_reload(gw->gw_graph);
     gw_front_conf(c, &fc);
     front_reconfigure(gw->gw_front, &fc);
     if (gw_load_lists(gw, c) != 0)
@@ -225,6 +236,7 @@ gw_build(struct gateway *gw)
     if (gw->gw_graph == NULL)
         return -1;
     pa_set_graph(gw->gw_pa, gw->gw_graph);
+    graph_attach_store(gw->gw_graph, gw->gw_store, c->c_store_path);
     if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
         &err) != 0) {
         log_error("gateway users-failed errors:\n%s", err);

@@ -9,6 +9,10 @@
  *   graph_queue.c  the write queue itself, free of any I/O
  *   graph_poll.c   getPresencesByUserId in chunks
  *   graph_rate.c   what an answer means and how long to wait
+ *   graph_acct.c   service account records and their spool
+ *   graph_accts.c  service accounts' delegated tokens
+ *   graph_subs.c   change notification subscriptions
+ *   graph_notify.c what Graph posts to our webhook
  *
  * Everything here runs on the event loop thread.
  */
@@ -58,6 +62,11 @@ struct graph {
     int64_t                   g_hold_until; /* ms; a 429 holds the tenant */
     su_timer_t               *g_hold_timer;
     uint32_t                  g_rnd;        /* jitter state */
+    struct store             *g_store;      /* NULL until attached */
+    char                     *g_store_path;
+    struct graph_accts       *g_accts;
+    struct graph_subs        *g_subs;
+    struct htab               g_seq;        /* id -> last sequenceNumber */
 };
 
 /*
@@ -299,5 +308,64 @@ void graph_poll_watch(struct graph *g, const char *const *ids, size_t n);
 void graph_poll_start(struct graph *g);
 void graph_poll_kick(struct graph *g);
 void graph_poll_reconfigure(struct graph *g);
+
+/*
+ * graph_accts.c: service accounts and their delegated tokens.
+ */
+struct graph_accts;
+
+struct graph_accts *graph_accts_create(struct graph *g);
+void graph_accts_free(struct graph_accts *as);
+
+/* Takes in the spool, then (re)reads the accounts from the store. */
+void graph_accts_load(struct graph *g);
+
+size_t graph_accts_count(const struct graph *g);
+
+/* The names of the accounts not waiting for a sign-in, in name order;
+ * valid until the next load.  Returns how many (at most max). */
+size_t graph_accts_names(const struct graph *g, const char **names,
+    size_t max);
+
+/* Nonzero when the account exists and needs no sign-in. */
+int graph_accts_usable(const struct graph *g, const char *name);
+
+/* The account's access token, or NULL while one is fetched (then
+ * graph_subs_kick() follows) or when it cannot be had.  *gen, when not
+ * NULL, identifies the token for graph_accts_drop(). */
+const char *graph_accts_token(struct graph *g, const char *name,
+    unsigned *gen);
+
+/* Graph said 401 to the token gen of the account: forget it. */
+void graph_accts_drop(struct graph *g, const char *name, unsigned gen);
+
+/*
+ * graph_subs.c: change notification subscriptions over the watched users.
+ */
+struct graph_subs;
+
+struct graph_subs *graph_subs_create(struct graph *g);
+void graph_subs_free(struct graph_subs *s);
+
+/* Something changed (accounts, tokens, users, settings): look again. */
+void graph_subs_kick(struct graph *g);
+
+/* The watched users changed. */
+void graph_subs_watch(struct graph *g, const char *const *ids, size_t n);
+
+/* After a reload. */
+void graph_subs_reconfigure(struct graph *g);
+
+/* Nonzero when every watched user is covered by a live subscription. */
+int graph_subs_active(const struct graph *g);
+
+/*
+ * graph.c: a presence read from Graph, by poll or notification, handed
+ * to the presence callback.  from_notify drops versions not newer than
+ * the last one handed on (webhook retries and duplicates); polls go
+ * through as before, so the agent still sees a reset of the numbering.
+ */
+void graph_presence(struct graph *g, const char *id, const char *av,
+    const char *act, const char *seq, int from_notify);
 
 #endif

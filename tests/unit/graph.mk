@@ -6,3 +6,7 @@ tests_unit_test_graph_queue_SOURCES = tests/unit/test_graph_queue.c \
 	tests/unit/testlib.h
 tests_unit_test_graph_rate_SOURCES = tests/unit/test_graph_rate.c \
 	tests/unit/testlib.h
+check_PROGRAMS += tests/unit/test_graph_acct
+TESTS += tests/unit/test_graph_acct
+tests_unit_test_graph_acct_SOURCES = tests/unit/test_graph_acct.c \
+	tests/unit/testlib.h

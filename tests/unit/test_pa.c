@@ -398,12 +398,20 @@ dnd_key_writes_once_and_teams_echo_is_silent(void)
 static int
 setup(void)
 {
-    struct graph_conf gc = {
-        "http://127.0.0.1:1", "http://127.0.0.1:1/v1.0",
-        "https://graph.microsoft.com/.default", "tenant", "client",
-        "secret-for-tests", 3600, 240, 0, 0, 5, 1000
-    };
+    struct graph_conf gc;
     char *err = NULL;
+
+    memset(&gc, 0, sizeof(gc));
+    gc.gc_login_url = "http://127.0.0.1:1";
+    gc.gc_graph_url = "http://127.0.0.1:1/v1.0";
+    gc.gc_scope = "https://graph.microsoft.com/.default";
+    gc.gc_tenant_id = "tenant";
+    gc.gc_client_id = "client";
+    gc.gc_client_secret = "secret-for-tests";
+    gc.gc_session_expiry = 3600;
+    gc.gc_call_refresh = 240;
+    gc.gc_timeout = 5;
+    gc.gc_queue_max = 1000;
 
     if (mkdtemp(tmpdir) == NULL)
         return -1;
