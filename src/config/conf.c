@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "config/conf.h"
+#include "http/http.h"
 
 #define CONF_LINE_MAX  1024
 #define CONF_SECRET_MAX 1024
@@ -122,6 +123,21 @@ static const struct conf_key conf_keys[] = {
     { "users", "map", CONF_PATH, STR(c_users_map), NULL, 0, 0, NULL },
     /* RFC 4662 lists for BLF list keys; empty: none. */
     { "users", "lists", CONF_PATH, STR(c_users_lists), "", 0, 0, NULL },
+    /* The HTTP listener (/healthz); empty: none. */
+    { "http", "listen", CONF_STR, STR(c_http_listen), "", 0, 0, NULL },
+    /* Both set: HTTPS; both empty: plain HTTP, behind a TLS proxy. */
+    { "http", "cert_file", CONF_PATH, STR(c_http_cert_file),
+      "", 0, 0, NULL },
+    { "http", "key_file", CONF_PATH, STR(c_http_key_file), "", 0, 0, NULL },
+    /* Larger request bodies get 413. */
+    { "http", "max_body", CONF_NUM, STR(c_http_max_body),
+      "1048576", 1024, 67108864, NULL },
+    /* Connections at once; more are closed as they come. */
+    { "http", "max_conns", CONF_NUM, STR(c_http_max_conns),
+      "64", 1, 10000, NULL },
+    /* Seconds an idle connection is kept. */
+    { "http", "timeout", CONF_NUM, STR(c_http_timeout),
+      "10", 1, 3600, NULL },
     { "log", "level", CONF_WORD, STR(c_log_level),
       "info", 0, 0, "debug|info|warn|error" },
 };
@@ -366,6 +382,36 @@ conf_check(struct conf *c, const char *path, struct buf *errs)
             " graph.notify_cert_file and graph.notify_key_file\n", path);
 }
 
+/* The HTTP listener's address, and its certificate and key, readable. */
+static void
+conf_check_http(struct conf *c, const char *path, struct buf *errs)
+{
+    const char *files[2] = { c->c_http_cert_file, c->c_http_key_file };
+    const char *keys[2] = { "cert_file", "key_file" };
+    struct sockaddr_storage sa;
+    socklen_t len;
+    FILE *fp;
+    size_t i;
+
+    if (c->c_http_listen[0] != '\0' &&
+        http_listen_parse(c->c_http_listen, &sa, &len) != 0)
+        buf_printf(errs, "%s: http.listen must be ADDRESS:PORT or"
+            " [ADDRESS]:PORT, not '%s'\n", path, c->c_http_listen);
+    if ((files[0][0] == '\0') != (files[1][0] == '\0'))
+        buf_printf(errs, "%s: http.cert_file and http.key_file go"
+            " together\n", path);
+    for (i = 0; i < 2; i++) {
+        if (files[i][0] == '\0')
+            continue;
+        fp = fopen(files[i], "r");
+        if (fp == NULL)
+            buf_printf(errs, "%s: cannot read http.%s: %s\n", files[i],
+                keys[i], strerror(errno));
+        else
+            fclose(fp);
+    }
+}
+
 /*
  * The client secret: from client_secret_file, else from the environment.
  * Trailing white space (a newline from an editor) is not part of it.
@@ -437,6 +483,7 @@ conf_load(const char *path, char **err)
     fclose(fp);
     free(pathcopy);
     conf_check(c, path, &errs);
+    conf_check_http(c, path, &errs);
     conf_read_secret(c, &errs);
     if (c->c_graph_secret != NULL)
         log_add_secret(c->c_graph_secret);

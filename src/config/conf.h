@@ -49,6 +49,13 @@ struct conf {
     /* [users] */
     char   *c_users_map;
     char   *c_users_lists;       /* resource lists file; "" for none */
+    /* [http] */
+    char   *c_http_listen;       /* "127.0.0.1:8443"; "" for none */
+    char   *c_http_cert_file;    /* PEM; "" for plain HTTP */
+    char   *c_http_key_file;
+    long    c_http_max_body;
+    long    c_http_max_conns;
+    long    c_http_timeout;
     /* [log] */
     char   *c_log_level;
 };

@@ -216,6 +216,19 @@ front_sub_unlink(struct front *sf, struct front_sub *ss)
     ss->ss_next = ss->ss_prev = NULL;
 }
 
+/* A walk, not a counter: /healthz asks every few seconds at most. */
+size_t
+front_sub_count(const struct front *sf)
+{
+    const struct front_sub *ss;
+    size_t n = 0;
+
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next)
+        if (!ss->ss_ending)
+            n++;
+    return n;
+}
+
 /* Requests we have no handler for get a clear answer, not silence. */
 static void
 front_unhandled(struct front *sf, nua_handle_t *nh, const sip_t *sip)

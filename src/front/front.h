@@ -36,6 +36,9 @@ struct store_list;
 int front_set_lists(struct front *sf, const struct store_list *l,
     size_t n, char **err);
 
+/* Subscriptions accepted and not yet ended, for status reports. */
+size_t front_sub_count(const struct front *sf);
+
 /* Takes new limits and aliases on reload (the listen address stays). */
 void front_reconfigure(struct front *sf, const struct front_conf *conf);
 

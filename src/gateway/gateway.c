@@ -19,6 +19,8 @@
 #include "config/conf.h"
 #include "front/front.h"
 #include "gateway/gateway.h"
+#include "gateway/gateway_http.h"
+#include "gateway/health.h"
 #include "graph/graph.h"
 #include "pa/pa.h"
 #include "store/store.h"
@@ -36,6 +38,8 @@ struct gateway {
     struct graph       *gw_graph;
     struct pa          *gw_pa;
     struct front       *gw_front;
+    struct health      *gw_health;
+    struct gateway_http *gw_http;
     int                 gw_stopping;
 };
 
@@ -166,6 +170,8 @@ gw_reload(struct gateway *gw)
     front_reconfigure(gw->gw_front, &fc);
     if (gw_load_lists(gw, c) != 0)
         log_warn("gateway lists-reload-failed keeping=old-lists");
+    if (gateway_http_apply(gw->gw_http, c) != 0)
+        log_warn("gateway http-reload-failed keeping=old-listener");
     conf_free(gw->gw_conf);
     gw->gw_conf = c;
 }
@@ -212,6 +218,63 @@ gw_timer(struct gateway *gw, su_timer_f fn, unsigned ms)
     return t;
 }
 
+/* /healthz "sip": what the SIP side serves now. */
+static int
+gw_health_sip(void *arg, cJSON *obj)
+{
+    struct gateway *gw = arg;
+
+    cJSON_AddNumberToObject(obj, "subscriptions",
+        (double)front_sub_count(gw->gw_front));
+    cJSON_AddNumberToObject(obj, "publications",
+        (double)pa_pub_count(gw->gw_pa));
+    return HEALTH_OK;
+}
+
+/* /healthz "graph": degraded once the write queue is full. */
+static int
+gw_health_graph(void *arg, cJSON *obj)
+{
+    struct gateway *gw = arg;
+    size_t n = graph_pending(gw->gw_graph);
+
+    cJSON_AddNumberToObject(obj, "pending", (double)n);
+    return n >= (size_t)gw->gw_conf->c_graph_queue_max ? HEALTH_DEGRADED :
+        HEALTH_OK;
+}
+
+static void
+gw_health_rec(void *arg, const char *key, const char *value)
+{
+    (void)arg;
+    (void)key;
+    (void)value;
+}
+
+/* /healthz "store": failing when the database cannot even be read. */
+static int
+gw_health_store(void *arg, cJSON *obj)
+{
+    struct gateway *gw = arg;
+    int ok = store_rec_each(gw->gw_store, "health", gw_health_rec,
+        NULL) == 0;
+
+    cJSON_AddBoolToObject(obj, "ok", ok);
+    return ok ? HEALTH_OK : HEALTH_FAILING;
+}
+
+/* The checks of the parts the gateway owns, and the listener. */
+static int
+gw_health_start(struct gateway *gw)
+{
+    gw->gw_health = health_create();
+    health_add(gw->gw_health, "sip", gw_health_sip, gw);
+    health_add(gw->gw_health, "graph", gw_health_graph, gw);
+    health_add(gw->gw_health, "store", gw_health_store, gw);
+    gw->gw_http = gateway_http_new(gw->gw_root, gw->gw_health);
+    return gateway_http_apply(gw->gw_http, gw->gw_conf);
+}
+
 /* Store, agent, Graph client, user map, restored state, SIP front. */
 static int
 gw_build(struct gateway *gw)
@@ -246,9 +309,9 @@ gw_build(struct gateway *gw)
     pa_restore(gw->gw_pa);
     gw_front_conf(c, &fc);
     gw->gw_front = front_create(gw->gw_root, &fc, gw->gw_pa);
-    if (gw->gw_front == NULL)
+    if (gw->gw_front == NULL || gw_load_lists(gw, c) != 0)
         return -1;
-    return gw_load_lists(gw, c);
+    return gw_health_start(gw);
 }
 
 struct gateway *
@@ -295,6 +358,8 @@ gateway_destroy(struct gateway *gw)
         return;
     su_timer_destroy(gw->gw_tick);
     su_timer_destroy(gw->gw_expiry);
+    gateway_http_free(gw->gw_http);
+    health_free(gw->gw_health);
     front_destroy(gw->gw_front);
     graph_destroy(gw->gw_graph);
     pa_destroy(gw->gw_pa);

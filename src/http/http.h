@@ -15,6 +15,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct http_conf {
     const char *hc_listen;     /* "127.0.0.1:8443", "[::1]:8443" */
@@ -71,5 +72,14 @@ const char *http_req_header(const struct http_req *rq, const char *name);
 
 /* The port actually bound (for a listen address with port 0). */
 int http_port(const struct http_server *hs);
+
+/*
+ * Parses a listen address, "127.0.0.1:8080" or "[::1]:8080" (numeric
+ * only; port 0 asks for any free port) into *sa and *len.  0 on success,
+ * -1 if s is not such an address.  Any context; the configuration checks
+ * http.listen with it.
+ */
+int http_listen_parse(const char *s, struct sockaddr_storage *sa,
+    socklen_t *len);
 
 #endif

@@ -101,6 +101,12 @@ pa_user_count(const struct pa *pa)
     return pa->pa_users.ht_count;
 }
 
+size_t
+pa_pub_count(const struct pa *pa)
+{
+    return pa->pa_etags.ht_count;
+}
+
 void
 pa_user_state(const struct pa_user *u, struct pa_state *st)
 {

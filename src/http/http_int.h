@@ -1,0 +1,59 @@
+/*
+ * http_int.h: what the listener's files share.
+ */
+#ifndef PRESGW_HTTP_INT_H
+#define PRESGW_HTTP_INT_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "core.h"
+#include "http/http.h"
+
+/* Room for "[v6 address]:port" and a NUL. */
+#define HTTP_PEER_MAX  64
+
+struct http_server {
+    su_root_t          *hs_root;
+    struct MHD_Daemon  *hs_daemon;
+    su_timer_t         *hs_timer;     /* MHD's next timeout */
+    int                 hs_index;     /* su_root registration, 0: none */
+    struct htab         hs_routes;    /* struct http_route by path */
+    char               *hs_cert;      /* PEM text */
+    char               *hs_key;       /* PEM text; wiped when freed */
+    size_t              hs_max_body;
+    unsigned            hs_max_conns;
+    unsigned            hs_conns;     /* open connections */
+    int                 hs_port;
+    char                hs_listen[HTTP_PEER_MAX];
+};
+
+struct http_route {
+    char               *hr_path;
+    http_handler       *hr_fn;
+    void               *hr_arg;
+};
+
+/* MHD's access handler (http_req.c): collects, refuses or dispatches. */
+enum MHD_Result http_req_access(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **ctx);
+
+/* MHD_OPTION_NOTIFY_COMPLETED: frees what http_req_access kept. */
+void http_req_completed(void *cls, struct MHD_Connection *conn,
+    void **ctx, enum MHD_RequestTerminationCode why);
+
+/* Writes sa as "1.2.3.4:5" or "[::1]:5" into out; "?" if it cannot. */
+void http_peer_format(const struct sockaddr *sa, char *out, size_t outlen);
+
+/*
+ * Copies s into out for a log line: at most outlen-1 bytes, with every
+ * byte that is not printable ASCII, or is a space, a quote or a
+ * backslash, written as '_'.  A request path is the client's text; it
+ * must not break a log line or forge another.
+ */
+void http_log_safe(const char *s, char *out, size_t outlen);
+
+#endif
