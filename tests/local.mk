@@ -8,6 +8,7 @@ include tests/unit/local.mk
 include tests/golden/local.mk
 include tests/unit/graph.mk
 include tests/unit/core.mk
+include tests/unit/crypto.mk
 
 # The mechanical house style; also "make style".
 TESTS += tests/style.sh
