@@ -172,6 +172,8 @@ gw_reload(struct gateway *gw)
         log_warn("gateway lists-reload-failed keeping=old-lists");
     if (gateway_http_apply(gw->gw_http, c) != 0)
         log_warn("gateway http-reload-failed keeping=old-listener");
+    gateway_http_set_graph(gw->gw_http, gw->gw_graph, c->c_graph_notify_path,
+        c->c_graph_lifecycle_path);
     conf_free(gw->gw_conf);
     gw->gw_conf = c;
 }
@@ -263,6 +265,20 @@ gw_health_store(void *arg, cJSON *obj)
     return ok ? HEALTH_OK : HEALTH_FAILING;
 }
 
+/* /healthz "accounts": the service accounts of change notifications;
+ * degraded when one needs a new sign-in, failing when all do. */
+static int
+gw_health_accounts(void *arg, cJSON *obj)
+{
+    struct gateway *gw = arg;
+
+    switch (graph_accounts_health(gw->gw_graph, obj)) {
+    case 0:  return HEALTH_OK;
+    case 1:  return HEALTH_DEGRADED;
+    default: return HEALTH_FAILING;
+    }
+}
+
 /* The checks of the parts the gateway owns, and the listener. */
 static int
 gw_health_start(struct gateway *gw)
@@ -271,7 +287,11 @@ gw_health_start(struct gateway *gw)
     health_add(gw->gw_health, "sip", gw_health_sip, gw);
     health_add(gw->gw_health, "graph", gw_health_graph, gw);
     health_add(gw->gw_health, "store", gw_health_store, gw);
+    health_add(gw->gw_health, "accounts", gw_health_accounts, gw);
     gw->gw_http = gateway_http_new(gw->gw_root, gw->gw_health);
+    gateway_http_set_graph(gw->gw_http, gw->gw_graph,
+        gw->gw_conf->c_graph_notify_path,
+        gw->gw_conf->c_graph_lifecycle_path);
     return gateway_http_apply(gw->gw_http, gw->gw_conf);
 }
 

@@ -159,6 +159,7 @@ graph_kick(struct graph *g)
 {
     graph_write_kick(g);
     graph_poll_kick(g);
+    graph_notify_kick(g);
 }
 
 /* xorshift32: enough to spread retries, not for secrets. */
@@ -283,9 +284,10 @@ graph_create(su_root_t *root, const struct graph_conf *conf,
     g->g_poller = graph_poll_create(g);
     g->g_accts = graph_accts_create(g);
     g->g_subs = graph_subs_create(g);
+    g->g_notify = graph_notify_create(g);
     htab_init(&g->g_seq);
     if (g->g_token == NULL || g->g_writer == NULL || g->g_poller == NULL ||
-        g->g_subs == NULL)
+        g->g_subs == NULL || g->g_notify == NULL)
         goto fail;
 
     graph_conf_check(&g->g_conf);
@@ -310,6 +312,7 @@ graph_destroy(struct graph *g)
         g->g_writer != NULL ? graph_write_pending(g) : 0);
 
     /* Each part cancels its own requests before the HTTP layer goes. */
+    graph_notify_free(g->g_notify);
     graph_subs_free(g->g_subs);
     graph_accts_free(g->g_accts);
     htab_each(&g->g_seq, graph_seq_free, NULL);

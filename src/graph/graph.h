@@ -104,4 +104,14 @@ void graph_accounts_reload(struct graph *g);
 struct cJSON;
 int graph_accounts_health(struct graph *g, struct cJSON *obj);
 
+/*
+ * Graph posted to our notification or lifecycle URL.  validation is the
+ * validationToken query parameter (decoded) or NULL; body and len what
+ * was posted.  Returns the HTTP status to answer at once, with *type and
+ * *reply (NULL: no body) valid until the handler returns; the work
+ * happens later, from the loop.
+ */
+int graph_notify_post(struct graph *g, const char *validation,
+    const char *body, size_t len, const char **type, const char **reply);
+
 #endif

@@ -356,6 +356,14 @@ graph_http_setup(struct graph_req *r, const char *method, const char *url,
             r->gr_body != NULL ? r->gr_body : "");
         rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
             (long)(r->gr_body != NULL ? strlen(r->gr_body) : 0));
+    } else if (strcmp(method, "PATCH") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+            r->gr_body != NULL ? r->gr_body : "");
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+            (long)(r->gr_body != NULL ? strlen(r->gr_body) : 0));
+    } else if (strcmp(method, "DELETE") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else {
         rc |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }

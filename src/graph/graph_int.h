@@ -66,6 +66,7 @@ struct graph {
     char                     *g_store_path;
     struct graph_accts       *g_accts;
     struct graph_subs        *g_subs;
+    struct graph_notify      *g_notify;
     struct htab               g_seq;        /* id -> last sequenceNumber */
 };
 
@@ -118,10 +119,11 @@ struct graph_http *graph_http_create(su_root_t *root);
 void graph_http_destroy(struct graph_http *h);
 
 /*
- * Starts a request.  method is "GET" or "POST"; body (may be NULL) and
- * ctype are copied; bearer, when not NULL, becomes the Authorization
- * header.  timeout is in seconds.  cb is called once, from the event
- * loop, when the request ends; the request is freed after cb returns.
+ * Starts a request.  method is "GET", "POST", "PATCH" or "DELETE";
+ * body (may be NULL) and ctype are copied; bearer, when not NULL,
+ * becomes the Authorization header.  timeout is in seconds.  cb is
+ * called once, from the event loop, when the request ends; the request
+ * is freed after cb returns.
  * Returns NULL (and never calls cb) when the request cannot start.
  */
 struct graph_req *graph_http_request(struct graph_http *h,
@@ -358,6 +360,17 @@ void graph_subs_reconfigure(struct graph *g);
 
 /* Nonzero when every watched user is covered by a live subscription. */
 int graph_subs_active(const struct graph *g);
+
+/*
+ * graph_notify.c: the webhook's work queue and its presence reads.
+ */
+struct graph_notify;
+
+struct graph_notify *graph_notify_create(struct graph *g);
+void graph_notify_free(struct graph_notify *n);
+
+/* A token arrived or a hold ended: reads that wait go out. */
+void graph_notify_kick(struct graph *g);
 
 /*
  * graph.c: a presence read from Graph, by poll or notification, handed
