@@ -19,3 +19,8 @@ style:
 include tests/unit/codec.mk
 include tests/integration/local.mk
 include tests/bench/local.mk
+
+# The Graph simulator and its self-test (python3 -m unittest).
+EXTRA_DIST += tests/graphsim/README.md tests/graphsim/graphsim.py \
+	tests/graphsim/graphsim_base.py tests/graphsim/graphsim_auth.py \
+	tests/graphsim/graphsim_subs.py tests/graphsim/test_graphsim.py

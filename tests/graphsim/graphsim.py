@@ -16,8 +16,6 @@ Standard library only.  See README.md next to this file.
 """
 
 import argparse
-import base64
-import binascii
 import collections
 import datetime
 import json
@@ -28,12 +26,22 @@ import secrets
 import signal
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import graphsim_auth
+import graphsim_subs
+from graphsim_auth import (DEVICECODE_PATH, KEYS_PATH, OPENID_PATH,
+                           TOKEN_PATH, Token, basic_credentials)
+from graphsim_base import (DAY, GRAPH_JSON, HOUR, MINUTE, PLAIN_JSON,
+                           AadError, GraphError, aad_body, bad_request,
+                           form_fields, parse_json)
+from graphsim_subs import Deferred
 
 
 # --------------------------------------------------------------------------
@@ -72,10 +80,6 @@ SESSION_RANK = {
     "Available": 2,
     "Away": 1,
 }
-
-MINUTE = 60
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
 
 # setPresence expirationDuration: default PT5M, valid PT5M..PT4H.
 SESSION_EXPIRY_DEFAULT = 5 * MINUTE
@@ -127,11 +131,9 @@ TEAMS_SESSION_PREFIX = "teams-client/"
 MAX_BODY = 1 << 20
 MAX_LOG_ENTRIES = 100000
 REDACTED = "[redacted]"
-SECRET_FIELDS = ("client_secret", "client_assertion")
+SECRET_FIELDS = ("client_secret", "client_assertion", "refresh_token",
+                 "device_code")
 
-GRAPH_JSON = ("application/json;odata.metadata=minimal;"
-              "odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
-PLAIN_JSON = "application/json; charset=utf-8"
 
 _DURATION_RE = re.compile(
     r"^(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
@@ -152,35 +154,6 @@ def parse_duration(text):
 
 
 # --------------------------------------------------------------------------
-# Errors.  Graph and the identity platform answer in different shapes.
-
-class GraphError(Exception):
-    """Answered as {"error":{"code","message","innerError"}}."""
-
-    def __init__(self, status, code, message, retry_after=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-
-
-def bad_request(message):
-    return GraphError(400, "BadRequest", message)
-
-
-class AadError(Exception):
-    """Answered as the identity platform's OAuth error JSON."""
-
-    def __init__(self, status, error, aadsts, message):
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.aadsts = aadsts
-        self.message = message
-
-
-# --------------------------------------------------------------------------
 # Simulator state.  One lock guards all of it; handlers run under it.
 
 class User:
@@ -194,13 +167,6 @@ class User:
         self.out_of_office = {"message": None, "isOutOfOffice": False}
         self.view = None                 # last published presence fields
         self.sequence = None
-
-
-class Token:
-    def __init__(self, tenant, client_id, expires_at):
-        self.tenant = tenant
-        self.client_id = client_id
-        self.expires_at = expires_at
 
 
 class Sim:
@@ -224,6 +190,9 @@ class Sim:
         self.sequence_counter = 0
         self.stamp = 0
         self.log_file = None
+        self.login_url = ""              # http://host:port, once known
+        self.auth = graphsim_auth.Auth(args)
+        self.subs = graphsim_subs.Subs(self, args.delivery_backoff)
 
     # -- clock ------------------------------------------------------------
 
@@ -288,6 +257,10 @@ class Sim:
                 user.out_of_office["isOutOfOffice"],
                 user.out_of_office["message"])
         if view != user.view:
+            # Change notifications follow availability and activity, the
+            # fields the resource data carries.
+            if user.view is not None and view[:2] != user.view[:2]:
+                self.subs.presence_changed(user, availability, activity)
             user.view = view
             self.sequence_counter += 1
             user.sequence = "A%010d" % self.sequence_counter
@@ -321,7 +294,23 @@ class Sim:
 
     # -- tokens and rate limit -------------------------------------------
 
-    def issue_token(self, client_id):
+    def user_by_upn(self, upn):
+        if not isinstance(upn, str) or not upn:
+            return None
+        for user in self.users.values():
+            if user.upn.lower() == upn.lower():
+                return user
+        return None
+
+    def tick(self):
+        """Apply what the clock made due: expired subscriptions go, and
+        expired sessions and preferred presence change the aggregate (and
+        so notify subscribers) without waiting for a read."""
+        self.subs.expire()
+        for user in self.users.values():
+            self.refresh(user)
+
+    def issue_token(self, client_id, user=None, scopes=()):
         # Forget tokens long expired; until then a late caller is told
         # its token expired rather than that it is unknown.
         now = self.now()
@@ -330,7 +319,7 @@ class Sim:
             del self.tokens[tok]
         token = secrets.token_urlsafe(48)
         self.tokens[token] = Token(self.tenant, client_id,
-                                   now + self.token_lifetime)
+                                   now + self.token_lifetime, user, scopes)
         return token
 
     def check_rate(self, app):
@@ -390,6 +379,7 @@ class Sim:
         self.faults.clear()
         self.rate.clear()
         self.requests.clear()
+        self.subs.clear()
         for user in self.users.values():
             self.refresh(user)
 
@@ -589,16 +579,20 @@ def api_get_presences(sim, app, uid, body):
 
 
 def api_me(sim, app, uid, body):
-    raise bad_request("/me request is only valid with delegated "
-                      "authentication flow.")
+    """/me is the signed-in user; app-only tokens have none."""
+    if not app.delegated:
+        raise bad_request("/me request is only valid with delegated "
+                          "authentication flow.")
+    return api_get_user_presence(sim, app, app.user_id, body)
 
 
 _ID = r"([^/]+)"
 _NS = r"(?:microsoft\.graph\.)?"
 
-# Graph routes: method, path pattern, handler.  All of them count against
-# the presence rate limit.  Actions are also reachable through
-# /communications/presences/{id}, as in the Graph OpenAPI paths.
+# Graph routes: method, path pattern, handler.  The presence routes count
+# against the presence rate limit, the subscription routes do not.
+# Actions are also reachable through /communications/presences/{id}, as in
+# the Graph OpenAPI paths.
 GRAPH_ROUTES = [
     ("POST", r"/users/%s/presence/%ssetPresence" % (_ID, _NS),
      api_set_presence),
@@ -622,107 +616,10 @@ GRAPH_ROUTES = [
      api_get_presences),
     ("GET", r"/me/presence()", api_me),
     ("POST", r"/me/presence/()[^/]+", api_me),
-]
+] + graphsim_subs.GRAPH_ROUTES
+UNRATED = frozenset(h for _, _, h in graphsim_subs.GRAPH_ROUTES)
 GRAPH_ROUTES = [(m, re.compile(r"^/v1\.0" + p + r"$", re.IGNORECASE), h)
                 for m, p, h in GRAPH_ROUTES]
-
-
-# --------------------------------------------------------------------------
-# Token endpoint: POST /{tenant}/oauth2/v2.0/token, client credentials.
-
-TOKEN_PATH = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$", re.IGNORECASE)
-
-
-def form_fields(raw):
-    """Form fields of an x-www-form-urlencoded body, first value each."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}
-    pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
-    fields = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
-    return fields
-
-
-def basic_credentials(header):
-    """client_id and client_secret from HTTP Basic (RFC 6749 2.3.1)."""
-    if not header or not header.lower().startswith("basic "):
-        return None, None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True)
-        user, _, password = decoded.decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None, None
-    return urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
-
-
-def missing_param(name):
-    return AadError(400, "invalid_request", 900144,
-                    "The request body must contain the following "
-                    "parameter: '%s'." % name)
-
-
-def token_request(sim, tenant, fields, basic):
-    """Check a client-credentials request in the order the service does."""
-    if tenant.lower() != sim.tenant.lower():
-        raise AadError(400, "invalid_request", 90002,
-                       "Tenant '%s' not found." % tenant)
-    grant = fields.get("grant_type")
-    if not grant:
-        raise missing_param("grant_type")
-    if grant != "client_credentials":
-        raise AadError(400, "unsupported_grant_type", 70003,
-                       "The app requested an unsupported grant type "
-                       "'%s'." % grant)
-    client_id = fields.get("client_id") or basic[0]
-    secret = fields.get("client_secret") or basic[1]
-    if not client_id:
-        raise missing_param("client_id")
-    if client_id.lower() != sim.client_id.lower():
-        raise AadError(400, "unauthorized_client", 700016,
-                       "Application with identifier '%s' was not found in "
-                       "the directory '%s'." % (client_id, tenant))
-    if not secret:
-        raise AadError(401, "invalid_client", 7000218,
-                       "The request body must contain the following "
-                       "parameter: 'client_assertion' or 'client_secret'.")
-    if not secrets.compare_digest(secret.encode(),
-                                  sim.client_secret.encode()):
-        raise AadError(401, "invalid_client", 7000215,
-                       "Invalid client secret provided for app '%s'."
-                       % client_id)
-    check_scope(fields.get("scope"))
-    return client_id
-
-
-def check_scope(scope):
-    """Client credentials take one scope, '{resource}/.default'."""
-    if not scope:
-        raise missing_param("scope")
-    parts = scope.split()
-    if (len(parts) != 1 or not parts[0].endswith("/.default")
-            or parts[0] == "/.default"):
-        raise AadError(400, "invalid_scope", 70011,
-                       "The provided value for the input parameter 'scope' "
-                       "is not valid. The scope %s is not valid." % scope)
-
-
-def aad_body(sim, err):
-    trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
-    stamp = sim.iso(sep=" ")
-    return {
-        "error": err.error,
-        "error_description": "AADSTS%d: %s\r\nTrace ID: %s\r\n"
-                             "Correlation ID: %s\r\nTimestamp: %s"
-                             % (err.aadsts, err.message, trace, correlation,
-                                stamp),
-        "error_codes": [err.aadsts],
-        "timestamp": stamp,
-        "trace_id": trace,
-        "correlation_id": correlation,
-    }
 
 
 # --------------------------------------------------------------------------
@@ -861,7 +758,7 @@ def parse_fault(body):
              "count": body.get("count", 1),
              "delay_ms": body.get("delay_ms", 0),
              "code": body.get("code"), "message": body.get("message"),
-             "hits": 0}
+             "drop": body.get("drop", False), "hits": 0}
     status = fault["status"]
     if not isinstance(status, int) or not (status == 0
                                            or 400 <= status <= 599):
@@ -875,8 +772,11 @@ def parse_fault(body):
     if fault["retry_after"] is not None \
             and not isinstance(fault["retry_after"], int):
         raise bad_request("retry_after must be an integer.")
-    if status == 0 and not fault["delay_ms"]:
-        raise bad_request("A fault needs a status, a delay_ms, or both.")
+    if not isinstance(fault["drop"], bool):
+        raise bad_request("drop must be a boolean.")
+    if status == 0 and not fault["delay_ms"] and not fault["drop"]:
+        raise bad_request("A fault needs a status, a delay_ms, drop, or "
+                          "a combination.")
     return fault
 
 
@@ -895,6 +795,7 @@ def ctl_clock(sim, match, body):
         if not isinstance(advance, (int, float)) or advance < 0:
             raise bad_request("Expected {\"advance\": seconds >= 0}.")
         sim.clock_offset += advance
+        sim.tick()                       # expiry notifications go out now
     return 200, {"offset": sim.clock_offset, "now": sim.iso_ms()}
 
 
@@ -937,7 +838,7 @@ CONTROL_ROUTES = [
     ("GET", r"/rate_limit", ctl_rate_limit),
     ("POST", r"/rate_limit", ctl_rate_limit),
     ("POST", r"/reset", ctl_reset),
-]
+] + graphsim_auth.CONTROL_ROUTES + graphsim_subs.CONTROL_ROUTES
 CONTROL_ROUTES = [(m, re.compile(r"^/_sim" + p + r"$"), h)
                   for m, p, h in CONTROL_ROUTES]
 
@@ -1038,15 +939,18 @@ class Handler(BaseHTTPRequestHandler):
         return [("request-id", self.request_id),
                 ("client-request-id", self.client_request_id)]
 
-    def graph_error(self, err):
+    def error_body(self, err):
         inner = {"date": self.sim.iso(suffix=""),
                  "request-id": self.request_id,
                  "client-request-id": self.client_request_id}
         if err.status == 429:
             inner["code"] = "429"
             inner["status"] = "429"
-        body = {"error": {"code": err.code, "message": err.message,
+        return {"error": {"code": err.code, "message": err.message,
                           "innerError": inner}}
+
+    def graph_error(self, err):
+        body = self.error_body(err)
         headers = self.graph_headers()
         if err.retry_after is not None:
             headers.append(("Retry-After", str(err.retry_after)))
@@ -1080,6 +984,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.sim.lock:
             entry = self.sim.log_request(method, self.path,
                                          logged_body(path, raw))
+        self.log_entry = entry
         status = self.guarded(self.serve, method, path, raw)
         with self.sim.lock:
             self.sim.finish_request(entry, status)
@@ -1098,24 +1003,41 @@ class Handler(BaseHTTPRequestHandler):
                                                "Simulator failure."))
 
     def serve(self, method, path, raw):
-        """Faults first, then the token endpoint or the Graph API."""
+        """Faults first, then the identity platform or the Graph API."""
         with self.sim.lock:
             fault = self.sim.take_fault(path)
         if fault is not None:
             if fault["delay_ms"]:
                 time.sleep(fault["delay_ms"] / 1000.0)
+            if fault["drop"]:
+                return self.drop()
             if fault["status"]:
                 return self.fault_reply(path, fault)
-        if TOKEN_PATH.match(path):
+        if TOKEN_PATH.match(path) or DEVICECODE_PATH.match(path):
             return self.token(method, path, raw)
+        if KEYS_PATH.match(path) or OPENID_PATH.match(path):
+            return self.discovery(method, path)
+        if BATCH_PATH.match(path):
+            return self.batch(method, raw)
         if path.lower().startswith("/v1.0/"):
             return self.graph(method, path, raw)
         return self.graph_error(GraphError(404, "NotFound",
                                            "No such endpoint: %s" % path))
 
+    def drop(self):
+        """An outage: close the connection without an answer.  A zero
+        linger makes the close a reset, as a failing front end does."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        return 0
+
     def fault_reply(self, path, fault):
         status = fault["status"]
-        if TOKEN_PATH.match(path):
+        if TOKEN_PATH.match(path) or DEVICECODE_PATH.match(path):
             error = "temporarily_unavailable" if status >= 429 \
                 else "invalid_request"
             headers = []
@@ -1124,45 +1046,73 @@ class Handler(BaseHTTPRequestHandler):
             return self.aad_error(AadError(status, error, 50000,
                                            fault["message"] or "Injected "
                                            "failure."), headers)
-        code = fault["code"] or GRAPH_CODES.get(status, "UnknownError")
-        message = fault["message"] or "Injected failure."
-        return self.graph_error(GraphError(status, code, message,
-                                           fault["retry_after"]))
+        return self.graph_error(fault_error(fault))
 
-    # The three front doors below work on state under the lock and write
-    # to the socket only after releasing it, so a slow client stalls no
-    # one else.
+    # The front doors below work on state under the lock and write to the
+    # socket only after releasing it, so a slow client stalls no one else.
 
     def token(self, method, path, raw):
-        tenant = urllib.parse.unquote(TOKEN_PATH.match(path).group(1))
+        device = DEVICECODE_PATH.match(path)
+        tenant = urllib.parse.unquote((device or TOKEN_PATH.match(path))
+                                      .group(1))
         try:
+            if method != "POST":
+                raise AadError(400, "invalid_request", 900561,
+                               "The endpoint only accepts POST requests.")
+            basic = basic_credentials(self.headers.get("Authorization"))
+            fields = form_fields(raw)
             with self.sim.lock:
-                body = self.issue(method, tenant, raw)
+                if device:
+                    body = graphsim_auth.device_code_request(
+                        self.sim, tenant, fields, basic)
+                else:
+                    body = graphsim_auth.token_grant(
+                        self.sim, tenant, fields, basic, self.own_url(path))
         except AadError as err:
             return self.aad_error(err)
         return self.reply(200, body, PLAIN_JSON,
                           [("Cache-Control", "no-store"),
                            ("Pragma", "no-cache")])
 
-    def issue(self, method, tenant, raw):
-        """The token response body, or AadError."""
-        if method != "POST":
-            raise AadError(400, "invalid_request", 900561,
-                           "The endpoint only accepts POST requests.")
-        basic = basic_credentials(self.headers.get("Authorization"))
-        client_id = token_request(self.sim, tenant, form_fields(raw), basic)
-        lifetime = self.sim.token_lifetime
-        return {"token_type": "Bearer", "expires_in": lifetime,
-                "ext_expires_in": lifetime,
-                "access_token": self.sim.issue_token(client_id)}
+    def own_url(self, path):
+        """The URL the client sent this request to (assertion audience)."""
+        host = self.headers.get("Host")
+        if not host:
+            return self.sim.login_url + path
+        return "http://%s%s" % (host, path)
+
+    def discovery(self, method, path):
+        """The signing keys (JWKS) and the OpenID configuration."""
+        keys = KEYS_PATH.match(path)
+        tenant = urllib.parse.unquote((keys or OPENID_PATH.match(path))
+                                      .group(1))
+        try:
+            if method != "GET":
+                raise AadError(400, "invalid_request", 900561,
+                               "The endpoint only accepts GET requests.")
+            graphsim_auth.known_tenant(self.sim, tenant)
+            with self.sim.lock:
+                body = graphsim_auth.jwks(self.sim) if keys else \
+                    graphsim_auth.openid_configuration(self.sim, tenant)
+        except AadError as err:
+            return self.aad_error(err)
+        return self.reply(200, body, PLAIN_JSON)
 
     def graph(self, method, path, raw):
         try:
-            with self.sim.lock:
-                status, result = self.call_graph(method, path, raw)
+            status, result = self.run_graph(method, path, raw)
         except GraphError as err:
             return self.graph_error(err)
         return self.graph_reply(status, result)
+
+    def run_graph(self, method, path, raw):
+        """(status, body) of a Graph call, or GraphError.  A handler may
+        leave work for outside the lock (the subscription handshake)."""
+        with self.sim.lock:
+            status, result = self.call_graph(method, path, raw)
+        if isinstance(result, Deferred):
+            status, result = result.fn()
+        return status, result
 
     def call_graph(self, method, path, raw):
         """Route, authenticate, rate-limit, parse, run the handler."""
@@ -1172,11 +1122,98 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request("Resource not found for the segment '%s'."
                               % segment)
         app = self.authenticate()
-        self.sim.check_rate(app)
+        if handler not in UNRATED:
+            self.sim.check_rate(app)
         body = parse_json(raw)
         uid = urllib.parse.unquote(match.group(1)) if match.groups() \
             else None
         return handler(self.sim, app, uid, body)
+
+    # -- $batch -----------------------------------------------------------
+
+    def batch(self, method, raw):
+        """POST /v1.0/$batch: up to 20 requests, each through the same
+        faults, authentication, rate limit and handlers as alone."""
+        try:
+            if method != "POST":
+                raise GraphError(405, "MethodNotAllowed",
+                                 "The HTTP method '%s' is not allowed for "
+                                 "this resource." % method)
+            with self.sim.lock:
+                self.authenticate()
+            requests = batch_order(parse_batch(parse_json(raw)))
+        except GraphError as err:
+            return self.graph_error(err)
+        responses, outcome = [], {}
+        for req in requests:
+            failed = [d for d in req.get("dependsOn") or ()
+                      if not 200 <= outcome[d] < 300]
+            if failed:
+                resp = self.batch_error(req, GraphError(
+                    424, "FailedDependency", "The request depends on "
+                    "request '%s', which failed." % failed[0]))
+            else:
+                resp = self.batch_one(req)
+                if resp is None:
+                    return self.drop()
+            outcome[req["id"]] = resp["status"]
+            responses.append(resp)
+        return self.graph_reply(200, {"responses": responses})
+
+    def batch_one(self, req):
+        """The response object of one inner request; None to drop."""
+        url = req["url"]
+        target = urllib.parse.urlsplit(url if url.startswith("/")
+                                       else "/" + url)
+        path = "/v1.0" + target.path
+        body = req.get("body")
+        raw = b"" if body is None else json.dumps(body).encode()
+        with self.sim.lock:
+            entry = self.sim.log_request(req["method"], "/v1.0" + (
+                url if url.startswith("/") else "/" + url), body)
+            entry["batch"] = self.log_entry["seq"]
+            fault = self.sim.take_fault(path)
+        resp = None
+        if fault is not None:
+            if fault["delay_ms"]:
+                time.sleep(fault["delay_ms"] / 1000.0)
+            if fault["drop"]:
+                return None
+            if fault["status"]:
+                resp = self.batch_error(req, fault_error(fault))
+        if resp is None:
+            resp = self.batch_call(req, path, raw)
+        with self.sim.lock:
+            self.sim.finish_request(entry, resp["status"])
+        return resp
+
+    def batch_call(self, req, path, raw):
+        headers = {k.lower(): v for k, v in (req.get("headers") or {})
+                   .items()}
+        try:
+            if req.get("body") is not None and \
+                    "content-type" not in headers:
+                raise bad_request("A request with a body needs a "
+                                  "Content-Type header.")
+            if BATCH_PATH.match(path):
+                raise bad_request("A batch cannot contain a batch.")
+            status, result = self.run_graph(req["method"], path, raw)
+        except GraphError as err:
+            return self.batch_error(req, err)
+        out = {"id": req["id"], "status": status,
+               "headers": {"request-id": self.request_id}}
+        if result is not None:
+            out["headers"]["Content-Type"] = GRAPH_JSON
+            out["body"] = result
+        return out
+
+    def batch_error(self, req, err):
+        headers = {"Content-Type": "application/json",
+                   "request-id": self.request_id}
+        if err.retry_after is not None:
+            headers["Retry-After"] = str(err.retry_after)
+        return {"id": req["id"], "status": err.status, "headers": headers,
+                "body": self.error_body(err)}
 
     def authenticate(self):
         """The Token behind a valid, unexpired Bearer header."""
@@ -1212,21 +1249,79 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(status, data, PLAIN_JSON)
 
 
-def parse_json(raw):
-    """The JSON value of a body; None when the body is empty."""
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise bad_request("Unable to read JSON request payload. Please "
-                          "ensure Content-Type header is set and payload "
-                          "is of valid JSON format.")
+def fault_error(fault):
+    """The Graph error an armed fault answers with."""
+    code = fault["code"] or GRAPH_CODES.get(fault["status"], "UnknownError")
+    return GraphError(fault["status"], code,
+                      fault["message"] or "Injected failure.",
+                      fault["retry_after"])
+
+
+BATCH_PATH = re.compile(r"^/v1\.0/(?:\$|%24)batch$", re.IGNORECASE)
+MAX_BATCH = 20
+BATCH_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+
+
+def parse_batch(body):
+    """The requests of a $batch body, checked; 400 when malformed."""
+    if not isinstance(body, dict) or not isinstance(body.get("requests"),
+                                                    list):
+        raise bad_request("Invalid batch payload format: expected "
+                          "{\"requests\": [...]}.")
+    requests = body["requests"]
+    if not requests:
+        raise bad_request("A batch needs at least one request.")
+    if len(requests) > MAX_BATCH:
+        raise bad_request("Number of batch requests (%d) exceeds the limit "
+                          "of %d." % (len(requests), MAX_BATCH))
+    ids = set()
+    for req in requests:
+        if not isinstance(req, dict) or not isinstance(req.get("id"), str) \
+                or not req["id"]:
+            raise bad_request("Every batch request needs a string id.")
+        if req["id"] in ids:
+            raise bad_request("Batch request id '%s' is not unique."
+                              % req["id"])
+        ids.add(req["id"])
+        if req.get("method") not in BATCH_METHODS or \
+                not isinstance(req.get("url"), str) or not req["url"]:
+            raise bad_request("Batch request '%s' needs a method and a "
+                              "relative url." % req["id"])
+        if req["url"].lower().startswith(("http:", "https:")):
+            raise bad_request("Batch request '%s': the url must be relative "
+                              "to the version." % req["id"])
+        if not isinstance(req.get("headers") or {}, dict):
+            raise bad_request("Batch request '%s': headers must be an "
+                              "object." % req["id"])
+    for req in requests:
+        deps = req.get("dependsOn") or []
+        if not isinstance(deps, list) or \
+                any(d not in ids or d == req["id"] for d in deps):
+            raise bad_request("Batch request '%s' depends on an unknown "
+                              "request." % req["id"])
+    return requests
+
+
+def batch_order(requests):
+    """The requests in an order that runs each after its dependencies,
+    otherwise as given; 400 on a cycle."""
+    done, order = set(), []
+    left = list(requests)
+    while left:
+        ready = [r for r in left
+                 if all(d in done for d in r.get("dependsOn") or ())]
+        if not ready:
+            raise bad_request("The dependsOn references of the batch form "
+                              "a cycle.")
+        order.append(ready[0])
+        done.add(ready[0]["id"])
+        left.remove(ready[0])
+    return order
 
 
 def logged_body(path, raw):
     """What the request log keeps of a body: JSON, or a redacted form."""
-    if TOKEN_PATH.match(path):
+    if TOKEN_PATH.match(path) or DEVICECODE_PATH.match(path):
         fields = form_fields(raw)
         for name in SECRET_FIELDS:
             if name in fields:
@@ -1307,29 +1402,52 @@ def parse_args(argv):
                    help="getPresencesByUserId: leave out unknown ids "
                         "(default) or report them as PresenceUnknown")
     p.add_argument("--log", help="append each request as a JSON line here")
+    p.add_argument("--refresh-lifetime", type=float, default=90 * DAY,
+                   help="refresh token lifetime in seconds (default 90 "
+                        "days), counted from its issue on the sim clock")
+    p.add_argument("--refresh-reuse", choices=("allow", "reject"),
+                   default="allow",
+                   help="whether a refresh token still works after it was "
+                        "redeemed (default allow, as the platform does)")
+    p.add_argument("--device-code-lifetime", type=int,
+                   default=graphsim_auth.DEVICE_CODE_LIFETIME,
+                   help="expires_in of device codes (default 900)")
+    p.add_argument("--device-code-interval", type=int,
+                   default=graphsim_auth.DEVICE_CODE_INTERVAL,
+                   help="polling interval of device codes (default 5)")
+    p.add_argument("--client-cert",
+                   help="PEM certificate the app signs client assertions "
+                        "with (needs python3-cryptography)")
+    p.add_argument("--delivery-backoff", type=float, default=1.0,
+                   help="seconds before the first delivery retry; doubles "
+                        "each retry (default 1)")
     args = p.parse_args(argv)
     if args.token_lifetime < 1 or args.rate_limit < 1 \
-            or args.rate_window <= 0:
-        p.error("--token-lifetime, --rate-limit and --rate-window "
+            or args.rate_window <= 0 or args.refresh_lifetime <= 0 \
+            or args.device_code_lifetime < 1 \
+            or args.device_code_interval < 1 or args.delivery_backoff < 0:
+        p.error("lifetimes, intervals, --rate-limit and --rate-window "
                 "must be positive")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    sim = Sim(args)
     try:
+        sim = Sim(args)
         if args.users:
             load_users(sim, args.users)
         if args.log:
             sim.log_file = open(args.log, "a", encoding="utf-8")
         server = Server((args.host, args.port), sim)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, ImportError) as err:
         print("graphsim: %s" % err, file=sys.stderr)
         return 1
     port = server.server_address[1]
     host = "[%s]" % args.host if ":" in args.host else args.host
-    sim.base_url = "http://%s:%d/v1.0" % (host, port)
+    sim.login_url = "http://%s:%d" % (host, port)
+    sim.base_url = sim.login_url + "/v1.0"
+    graphsim_subs.start(sim)
 
     # shutdown() waits for serve_forever() to return, so it must run on
     # another thread than the one the signal interrupts.
@@ -1344,6 +1462,7 @@ def main(argv=None):
     # A short poll interval so SIGTERM takes effect quickly.
     server.serve_forever(poll_interval=0.05)
     server.server_close()
+    graphsim_subs.stop(sim)
     if sim.log_file is not None:
         sim.log_file.close()
     return 0
