@@ -101,9 +101,10 @@ static const struct conf_key conf_keys[] = {
     /* Empty: notify_url with notify_path replaced by lifecycle_path. */
     { "graph", "lifecycle_url", CONF_STR, STR(c_graph_lifecycle_url),
       "", 0, 0, NULL },
-    /* graph-api.md 3.1: at most 60 minutes, less than 45 is raised. */
+    /* graph-api.md 3.1: at most 60 minutes; Graph raises less than 45,
+     * so a shorter value only renews more often. */
     { "graph", "sub_lifetime", CONF_NUM, STR(c_graph_sub_lifetime),
-      "3300", 300, 3600, NULL },
+      "3300", 30, 3600, NULL },
     /* The poll that catches what notifications missed. */
     { "graph", "reconcile_interval", CONF_NUM,
       STR(c_graph_reconcile_interval), "600", 0, 86400, NULL },

@@ -107,6 +107,7 @@ struct graph_resp {
     size_t       rs_len;
     const char  *rs_retry_after; /* the Retry-After header, or NULL */
     int64_t      rs_ms;          /* how long the request took */
+    time_t       rs_date;        /* the Date header, or 0 */
 };
 
 typedef void graph_http_cb(void *arg, const struct graph_resp *rs);

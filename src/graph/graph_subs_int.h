@@ -53,6 +53,7 @@ struct graph_subs {
     int                     s_restored;
     int                     s_cloud_said;
     size_t                  s_short;        /* accounts missing, said */
+    time_t                  s_skew;         /* Graph's clock less ours */
 };
 
 const char *graph_sub_state_name(enum graph_sub_state st);

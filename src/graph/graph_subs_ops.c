@@ -82,7 +82,8 @@ graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
     char *life = graph_sub_lifecycle_url(c);
     cJSON *o = cJSON_CreateObject();
 
-    graph_sub_time(when, sizeof(when), clock_now() + c->gc_sub_lifetime);
+    graph_sub_time(when, sizeof(when), clock_now() + sb->sb_subs->s_skew +
+        c->gc_sub_lifetime);
     cJSON_AddStringToObject(o, "changeType", "updated");
     cJSON_AddStringToObject(o, "notificationUrl", c->gc_notify_url);
     cJSON_AddStringToObject(o, "lifecycleNotificationUrl", life);
@@ -156,7 +157,8 @@ graph_sub_renew(struct graph_sub *sb)
     const struct graph_conf *c = &sb->sb_subs->s_g->g_conf;
     char when[40], *url = graph_sub_url(sb, sb->sb_id), *body;
 
-    graph_sub_time(when, sizeof(when), clock_now() + c->gc_sub_lifetime);
+    graph_sub_time(when, sizeof(when), clock_now() + sb->sb_subs->s_skew +
+        c->gc_sub_lifetime);
     body = xasprintf("{\"expirationDateTime\":\"%s\"}", when);
     if (graph_sub_send(sb, "PATCH", url, body, GRAPH_SUB_RENEWING) == 0)
         log_info("graph sub-renew account=%s sub=%s", sb->sb_account,
@@ -271,7 +273,8 @@ graph_sub_granted(struct graph_sub *sb, const struct graph_resp *rs)
     cJSON_Delete(o);
     /* Graph may grant less than asked, and its clock is not ours: the
      * shorter of the two lives counts. */
-    if (t == 0 || t > clock_now() + sb->sb_subs->s_g->g_conf.gc_sub_lifetime)
+    t -= sb->sb_subs->s_skew;
+    if (t <= 0 || t > clock_now() + sb->sb_subs->s_g->g_conf.gc_sub_lifetime)
         t = clock_now() + sb->sb_subs->s_g->g_conf.gc_sub_lifetime;
     sb->sb_expires = t;
     sb->sb_failures = 0;
@@ -351,6 +354,10 @@ graph_sub_done(void *arg, const struct graph_resp *rs)
     long st = rs->rs_status;
 
     sb->sb_req = NULL;
+    /* expirationDateTime is on Graph's clock: a daemon whose clock is off
+     * would ask for a time Graph takes as past, or too far ahead. */
+    if (rs->rs_date > 0)
+        sb->sb_subs->s_skew = rs->rs_date - clock_now();
     if (st == 401) {
         graph_accts_drop(g, sb->sb_account, sb->sb_gen);
         graph_sub_failed(sb, rs);

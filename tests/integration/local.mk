@@ -15,7 +15,8 @@ INTEGRATION_TESTS = \
 	tests/integration/malformed_publish_gets_400.sh \
 	tests/integration/bad_subscribe_refused.sh \
 	tests/integration/publish_cycle_entity_tags.sh \
-	tests/integration/config_check.sh
+	tests/integration/config_check.sh \
+	tests/integration/teams_change_by_webhook.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
