@@ -17,7 +17,8 @@ INTEGRATION_TESTS = \
 	tests/integration/publish_cycle_entity_tags.sh \
 	tests/integration/config_check.sh \
 	tests/integration/teams_change_by_webhook.sh \
-	tests/integration/graph_subscription_lifecycle.sh
+	tests/integration/graph_subscription_lifecycle.sh \
+	tests/integration/graph_account_revoked.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
