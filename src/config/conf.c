@@ -64,12 +64,14 @@ static const struct conf_key conf_keys[] = {
     /* keep: a stop leaves subscriptions in the store for the next start. */
     { "sip", "on_stop", CONF_WORD, STR(c_sip_on_stop),
       "keep", 0, 0, "keep|terminate" },
+    /* graph-api.md 4.2: the cloud names the default hosts below. */
+    { "graph", "cloud", CONF_WORD, STR(c_graph_cloud),
+      "global", 0, 0, "global|usgov|usgovdod|china" },
+    /* Empty: the cloud's own; a value set here wins. */
     { "graph", "login_url", CONF_STR, STR(c_graph_login_url),
-      "https://login.microsoftonline.com", 0, 0, NULL },
-    { "graph", "graph_url", CONF_STR, STR(c_graph_url),
-      "https://graph.microsoft.com/v1.0", 0, 0, NULL },
-    { "graph", "scope", CONF_STR, STR(c_graph_scope),
-      "https://graph.microsoft.com/.default", 0, 0, NULL },
+      "", 0, 0, NULL },
+    { "graph", "graph_url", CONF_STR, STR(c_graph_url), "", 0, 0, NULL },
+    { "graph", "scope", CONF_STR, STR(c_graph_scope), "", 0, 0, NULL },
     { "graph", "tenant_id", CONF_STR, STR(c_graph_tenant_id),
       NULL, 0, 0, NULL },
     { "graph", "client_id", CONF_STR, STR(c_graph_client_id),
@@ -105,6 +107,35 @@ static const struct conf_key conf_keys[] = {
       "available", 0, 0, "available|clear" },
     { "graph", "away_mode", CONF_WORD, STR(c_graph_away_mode),
       "preferred", 0, 0, "preferred|session" },
+    /* The HTTPS URL Graph delivers change notifications to; empty: no
+     * subscriptions, polling only. */
+    { "graph", "notify_url", CONF_STR, STR(c_graph_notify_url),
+      "", 0, 0, NULL },
+    { "graph", "notify_path", CONF_STR, STR(c_graph_notify_path),
+      "/graph/notify", 0, 0, NULL },
+    { "graph", "lifecycle_path", CONF_STR, STR(c_graph_lifecycle_path),
+      "/graph/lifecycle", 0, 0, NULL },
+    /* Empty: notify_url with notify_path replaced by lifecycle_path. */
+    { "graph", "lifecycle_url", CONF_STR, STR(c_graph_lifecycle_url),
+      "", 0, 0, NULL },
+    /* graph-api.md 3.1: at most 60 minutes; Graph raises less than 45,
+     * so a shorter value only renews more often. */
+    { "graph", "sub_lifetime", CONF_NUM, STR(c_graph_sub_lifetime),
+      "3300", 30, 3600, NULL },
+    /* The poll that catches what notifications missed. */
+    { "graph", "reconcile_interval", CONF_NUM,
+      STR(c_graph_reconcile_interval), "600", 0, 86400, NULL },
+    /* Rich notifications carry the presence, encrypted to our key. */
+    { "graph", "rich_notifications", CONF_WORD, STR(c_graph_rich),
+      "no", 0, 0, "yes|no" },
+    { "graph", "notify_cert_file", CONF_PATH,
+      STR(c_graph_notify_cert_file), "", 0, 0, NULL },
+    { "graph", "notify_key_file", CONF_PATH,
+      STR(c_graph_notify_key_file), "", 0, 0, NULL },
+    /* The keys that sign validation tokens of rich notifications. */
+    { "graph", "jwks_url", CONF_STR, STR(c_graph_jwks_url),
+      "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+      0, 0, NULL },
     { "store", "path", CONF_PATH, STR(c_store_path),
       "/var/lib/presgw/presgw.db", 0, 0, NULL },
     { "users", "map", CONF_PATH, STR(c_users_map), NULL, 0, 0, NULL },
@@ -277,6 +308,59 @@ conf_defaults(struct conf *c)
     }
 }
 
+/* graph-api.md 4.2 (and graph-data/national-cloud-endpoints.csv): the
+ * hosts of each cloud, and whether it has presence change notifications
+ * (Global only).  China has no presence API at all; conf_check says so. */
+struct conf_cloud {
+    const char *cc_name;
+    const char *cc_login;
+    const char *cc_graph;
+    int         cc_presence;
+    int         cc_notify;
+};
+
+static const struct conf_cloud conf_clouds[] = {
+    { "global", "https://login.microsoftonline.com",
+      "https://graph.microsoft.com", 1, 1 },
+    /* GCC High (US Gov L4). */
+    { "usgov", "https://login.microsoftonline.us",
+      "https://graph.microsoft.us", 1, 0 },
+    /* US Gov L5 (DoD). */
+    { "usgovdod", "https://login.microsoftonline.us",
+      "https://dod-graph.microsoft.us", 1, 0 },
+    /* Operated by 21Vianet. */
+    { "china", "https://login.chinacloudapi.cn",
+      "https://microsoftgraph.chinacloudapi.cn", 0, 0 },
+};
+
+/* Fills the Graph hosts the file left empty from the cloud's. */
+static void
+conf_cloud_defaults(struct conf *c, const char *path, struct buf *errs)
+{
+    const struct conf_cloud *cc = &conf_clouds[0];
+    size_t i;
+
+    for (i = 0; i < sizeof(conf_clouds) / sizeof(conf_clouds[0]); i++)
+        if (strcmp(conf_clouds[i].cc_name, c->c_graph_cloud) == 0)
+            cc = &conf_clouds[i];
+    if (!cc->cc_presence)
+        buf_printf(errs, "%s: graph.cloud %s has no presence API\n", path,
+            cc->cc_name);
+    c->c_graph_cloud_notify = cc->cc_notify;
+    if (c->c_graph_login_url[0] == '\0') {
+        free(c->c_graph_login_url);
+        c->c_graph_login_url = xstrdup(cc->cc_login);
+    }
+    if (c->c_graph_url[0] == '\0') {
+        free(c->c_graph_url);
+        c->c_graph_url = xasprintf("%s/v1.0", cc->cc_graph);
+    }
+    if (c->c_graph_scope[0] == '\0') {
+        free(c->c_graph_scope);
+        c->c_graph_scope = xasprintf("%s/.default", cc->cc_graph);
+    }
+}
+
 /* Reports required keys that were not set, and values that disagree. */
 static void
 conf_check(struct conf *c, const char *path, struct buf *errs)
@@ -296,10 +380,24 @@ conf_check(struct conf *c, const char *path, struct buf *errs)
             path);
     if (strncmp(c->c_sip_listen, "sip:", 4) != 0)
         buf_printf(errs, "%s: sip.listen must be a sip: URI\n", path);
+    conf_cloud_defaults(c, path, errs);
     if (strncmp(c->c_graph_login_url, "http", 4) != 0 ||
         strncmp(c->c_graph_url, "http", 4) != 0)
         buf_printf(errs, "%s: graph.login_url and graph.graph_url must be"
             " http(s) URLs\n", path);
+    if (c->c_graph_notify_url[0] != '\0' &&
+        strncmp(c->c_graph_notify_url, "http", 4) != 0)
+        buf_printf(errs, "%s: graph.notify_url must be an http(s) URL\n",
+            path);
+    if (c->c_graph_notify_path[0] != '/' ||
+        c->c_graph_lifecycle_path[0] != '/')
+        buf_printf(errs, "%s: graph.notify_path and graph.lifecycle_path"
+            " must start with '/'\n", path);
+    if (strcmp(c->c_graph_rich, "yes") == 0 &&
+        (c->c_graph_notify_cert_file[0] == '\0' ||
+        c->c_graph_notify_key_file[0] == '\0'))
+        buf_printf(errs, "%s: graph.rich_notifications needs"
+            " graph.notify_cert_file and graph.notify_key_file\n", path);
 }
 
 /* The HTTP listener's address, and its certificate and key, readable. */

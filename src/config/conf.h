@@ -37,6 +37,18 @@ struct conf {
     long    c_graph_retry_max_delay;
     char   *c_graph_call_end;    /* "available" or "clear" */
     char   *c_graph_away_mode;   /* "preferred" or "session" */
+    char   *c_graph_cloud;       /* global, usgov, usgovdod, china */
+    char   *c_graph_notify_url;  /* public URL Graph posts to; "": none */
+    char   *c_graph_notify_path; /* our path for notifications */
+    char   *c_graph_lifecycle_path;
+    char   *c_graph_lifecycle_url; /* "": notify_url's, with our path */
+    long    c_graph_sub_lifetime;
+    long    c_graph_reconcile_interval;
+    char   *c_graph_rich;        /* "yes" or "no" */
+    char   *c_graph_notify_cert_file;
+    char   *c_graph_notify_key_file;
+    char   *c_graph_jwks_url;
+    int     c_graph_cloud_notify; /* the cloud has presence notifications */
     /* [store] */
     char   *c_store_path;
     /* [users] */

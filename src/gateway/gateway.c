@@ -76,6 +76,16 @@ gw_graph_conf(const struct conf *c, struct graph_conf *gc)
     gc->gc_timeout = c->c_graph_timeout;
     gc->gc_queue_max = c->c_graph_queue_max;
     gc->gc_retry_max_delay = c->c_graph_retry_max_delay;
+    gc->gc_notify_url = c->c_graph_notify_url;
+    gc->gc_lifecycle_url = c->c_graph_lifecycle_url;
+    gc->gc_sub_lifetime = c->c_graph_sub_lifetime;
+    gc->gc_reconcile_interval = c->c_graph_reconcile_interval;
+    gc->gc_rich = strcmp(c->c_graph_rich, "yes") == 0;
+    gc->gc_notify_cert_file = c->c_graph_notify_cert_file;
+    gc->gc_notify_key_file = c->c_graph_notify_key_file;
+    gc->gc_jwks_url = c->c_graph_jwks_url;
+    gc->gc_cloud = c->c_graph_cloud;
+    gc->gc_cloud_notify = c->c_graph_cloud_notify;
 }
 
 static void
@@ -160,12 +170,15 @@ gw_reload(struct gateway *gw)
     pa_set_opts(gw->gw_pa, &mo);
     gw_graph_conf(c, &gc);
     graph_reconfigure(gw->gw_graph, &gc);
+    graph_accounts_reload(gw->gw_graph);
     gw_front_conf(c, &fc);
     front_reconfigure(gw->gw_front, &fc);
     if (gw_load_lists(gw, c) != 0)
         log_warn("gateway lists-reload-failed keeping=old-lists");
     if (gateway_http_apply(gw->gw_http, c) != 0)
         log_warn("gateway http-reload-failed keeping=old-listener");
+    gateway_http_set_graph(gw->gw_http, gw->gw_graph, c->c_graph_notify_path,
+        c->c_graph_lifecycle_path);
     conf_free(gw->gw_conf);
     gw->gw_conf = c;
 }
@@ -261,6 +274,20 @@ gw_health_store(void *arg, cJSON *obj)
     return ok ? HEALTH_OK : HEALTH_FAILING;
 }
 
+/* /healthz "accounts": the service accounts of change notifications;
+ * degraded when one needs a new sign-in, failing when all do. */
+static int
+gw_health_accounts(void *arg, cJSON *obj)
+{
+    struct gateway *gw = arg;
+
+    switch (graph_accounts_health(gw->gw_graph, obj)) {
+    case 0:  return HEALTH_OK;
+    case 1:  return HEALTH_DEGRADED;
+    default: return HEALTH_FAILING;
+    }
+}
+
 /* The checks of the parts the gateway owns, and the listener. */
 static int
 gw_health_start(struct gateway *gw)
@@ -269,7 +296,11 @@ gw_health_start(struct gateway *gw)
     health_add(gw->gw_health, "sip", gw_health_sip, gw);
     health_add(gw->gw_health, "graph", gw_health_graph, gw);
     health_add(gw->gw_health, "store", gw_health_store, gw);
+    health_add(gw->gw_health, "accounts", gw_health_accounts, gw);
     gw->gw_http = gateway_http_new(gw->gw_root, gw->gw_health);
+    gateway_http_set_graph(gw->gw_http, gw->gw_graph,
+        gw->gw_conf->c_graph_notify_path,
+        gw->gw_conf->c_graph_lifecycle_path);
     return gateway_http_apply(gw->gw_http, gw->gw_conf);
 }
 
@@ -301,6 +332,7 @@ gw_build(struct gateway *gw)
     if (graph_set_store(gw->gw_graph, gw->gw_store) < 0)
         return -1;
     pa_set_graph(gw->gw_pa, gw->gw_graph);
+    graph_attach_store(gw->gw_graph, gw->gw_store, c->c_store_path);
     if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
         &err) != 0) {
         log_error("gateway users-failed errors:\n%s", err);

@@ -16,6 +16,7 @@
 #include "config/conf.h"
 #include "gateway/gateway_http.h"
 #include "gateway/health.h"
+#include "graph/graph.h"
 #include "http/http.h"
 
 /* What a PEM file was when the listener read it. */
@@ -44,6 +45,9 @@ struct gateway_http {
     struct http_server         *gh_server;
     struct gateway_http_set     gh_set;
     char                       *gh_report;  /* the last /healthz body */
+    struct graph               *gh_graph;   /* webhook routes; NULL */
+    char                       *gh_notify_path;
+    char                       *gh_lifecycle_path;
 };
 
 static void
@@ -132,6 +136,54 @@ gateway_http_healthz(void *arg, const struct http_req *rq,
         "{\"status\":\"failing\"}";
 }
 
+/*
+ * POST from Graph to the notification or lifecycle URL (graph-api.md
+ * 3.3, 3.4): the Graph client answers at once and works later.
+ */
+static void
+gateway_http_graph(void *arg, const struct http_req *rq,
+    struct http_reply *rp)
+{
+    struct gateway_http *gh = arg;
+    const char *type = NULL, *reply = NULL;
+
+    if (strcmp(rq->hq_method, "POST") != 0) {
+        rp->hp_status = 405;
+        rp->hp_type = "text/plain";
+        rp->hp_body = "POST only\n";
+        return;
+    }
+    rp->hp_status = graph_notify_post(gh->gh_graph,
+        http_req_query(rq, "validationToken"), rq->hq_body,
+        rq->hq_body_len, &type, &reply);
+    rp->hp_type = type;
+    rp->hp_body = reply;
+    if (rp->hp_status >= 400)
+        log_info("gateway webhook-refused peer=%s path=%s status=%d",
+            rq->hq_peer, rq->hq_path, rp->hp_status);
+}
+
+static void
+gateway_http_graph_routes(struct gateway_http *gh, struct http_server *hs)
+{
+    if (hs == NULL || gh->gh_graph == NULL)
+        return;
+    http_route(hs, gh->gh_notify_path, gateway_http_graph, gh);
+    http_route(hs, gh->gh_lifecycle_path, gateway_http_graph, gh);
+}
+
+void
+gateway_http_set_graph(struct gateway_http *gh, struct graph *g,
+    const char *notify_path, const char *lifecycle_path)
+{
+    gh->gh_graph = g;
+    free(gh->gh_notify_path);
+    free(gh->gh_lifecycle_path);
+    gh->gh_notify_path = xstrdup(notify_path);
+    gh->gh_lifecycle_path = xstrdup(lifecycle_path);
+    gateway_http_graph_routes(gh, gh->gh_server);
+}
+
 static struct http_server *
 gateway_http_start(struct gateway_http *gh, const struct gateway_http_set *s)
 {
@@ -154,6 +206,7 @@ gateway_http_start(struct gateway_http *gh, const struct gateway_http_set *s)
         return NULL;
     }
     http_route(hs, "/healthz", gateway_http_healthz, gh);
+    gateway_http_graph_routes(gh, hs);
     return hs;
 }
 
@@ -209,5 +262,7 @@ gateway_http_free(struct gateway_http *gh)
     http_destroy(gh->gh_server);
     gateway_http_set_free(&gh->gh_set);
     free(gh->gh_report);
+    free(gh->gh_notify_path);
+    free(gh->gh_lifecycle_path);
     free(gh);
 }

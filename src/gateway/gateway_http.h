@@ -26,6 +26,14 @@ struct gateway_http *gateway_http_new(su_root_t *root, struct health *h);
  */
 int gateway_http_apply(struct gateway_http *gh, const struct conf *c);
 
+/*
+ * Serves Graph's change notifications on notify_path and lifecycle_path
+ * (copied), on this listener and every later one.
+ */
+struct graph;
+void gateway_http_set_graph(struct gateway_http *gh, struct graph *g,
+    const char *notify_path, const char *lifecycle_path);
+
 /* The port served, or 0 when there is no listener. */
 int gateway_http_port(const struct gateway_http *gh);
 

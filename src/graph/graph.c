@@ -41,6 +41,12 @@ graph_conf_free(struct graph_conf *c)
     graph_conf_str_free(c->gc_client_secret);
     graph_conf_str_free(c->gc_client_cert_file);
     graph_conf_str_free(c->gc_client_key_file);
+    graph_conf_str_free(c->gc_notify_url);
+    graph_conf_str_free(c->gc_lifecycle_url);
+    graph_conf_str_free(c->gc_notify_cert_file);
+    graph_conf_str_free(c->gc_notify_key_file);
+    graph_conf_str_free(c->gc_jwks_url);
+    graph_conf_str_free(c->gc_cloud);
     memset(c, 0, sizeof(*c));
 }
 
@@ -102,6 +108,16 @@ graph_conf_copy(struct graph_conf *dst, const struct graph_conf *src)
     dst->gc_client_cert_file =
         xstrdup(graph_conf_opt(src->gc_client_cert_file));
     dst->gc_client_key_file = xstrdup(graph_conf_opt(src->gc_client_key_file));
+    dst->gc_notify_url = xstrdup(src->gc_notify_url ? src->gc_notify_url :
+        "");
+    dst->gc_lifecycle_url = xstrdup(src->gc_lifecycle_url ?
+        src->gc_lifecycle_url : "");
+    dst->gc_notify_cert_file = xstrdup(src->gc_notify_cert_file ?
+        src->gc_notify_cert_file : "");
+    dst->gc_notify_key_file = xstrdup(src->gc_notify_key_file ?
+        src->gc_notify_key_file : "");
+    dst->gc_jwks_url = xstrdup(src->gc_jwks_url ? src->gc_jwks_url : "");
+    dst->gc_cloud = xstrdup(src->gc_cloud ? src->gc_cloud : "global");
 }
 
 /* Says what in conf will not do what the operator may expect. */
@@ -166,6 +182,7 @@ graph_kick(struct graph *g)
 {
     graph_write_kick(g);
     graph_poll_kick(g);
+    graph_notify_kick(g);
 }
 
 /* xorshift32: enough to spread retries, not for secrets. */
@@ -190,6 +207,73 @@ graph_fmt_delay(char *out, size_t len, int64_t ms)
         snprintf(out, len, "%lld.%03llds", (long long)(ms / 1000),
             (long long)(ms % 1000));
     return out;
+}
+
+/* The last sequenceNumber handed on for a user. */
+struct graph_seq {
+    char   *sq_id;
+    char    sq_seq[64];
+};
+
+static void
+graph_seq_free(void *arg, void *val)
+{
+    struct graph_seq *q = val;
+
+    (void)arg;
+    free(q->sq_id);
+    free(q);
+}
+
+/* sequenceNumber sorts as a string (graph-api.md 1.7); a longer one is
+ * a later one, as the agent reads them. */
+static int
+graph_seq_newer(const char *seq, const char *last)
+{
+    size_t a = strlen(seq), b = strlen(last);
+
+    if (a != b)
+        return a > b;
+    return strcmp(seq, last) > 0;
+}
+
+void
+graph_presence(struct graph *g, const char *id, const char *av,
+    const char *act, const char *seq, int from_notify)
+{
+    struct graph_seq *q;
+
+    if (seq != NULL && seq[0] != '\0') {
+        q = htab_get(&g->g_seq, id);
+        if (q == NULL) {
+            q = xcalloc(1, sizeof(*q));
+            q->sq_id = xstrdup(id);
+            htab_put(&g->g_seq, q->sq_id, q);
+        } else if (from_notify && !graph_seq_newer(seq, q->sq_seq)) {
+            log_debug("graph notify-stale user=%s seq=%s last=%s", id, seq,
+                q->sq_seq);
+            return;
+        }
+        xstrlcpy(q->sq_seq, seq, sizeof(q->sq_seq));
+    }
+    if (g->g_cb != NULL)
+        g->g_cb(g->g_cb_arg, id, av, act, seq);
+}
+
+void
+graph_attach_store(struct graph *g, struct store *s, const char *path)
+{
+    g->g_store = s;
+    free(g->g_store_path);
+    g->g_store_path = xstrdup(path);
+    graph_accts_load(g);
+    graph_subs_reconfigure(g);
+}
+
+void
+graph_accounts_reload(struct graph *g)
+{
+    graph_accts_load(g);
 }
 
 struct graph *
@@ -222,7 +306,12 @@ graph_create(su_root_t *root, const struct graph_conf *conf,
     g->g_token = graph_token_create(g);
     g->g_writer = graph_write_create(g);
     g->g_poller = graph_poll_create(g);
-    if (g->g_token == NULL || g->g_writer == NULL || g->g_poller == NULL)
+    g->g_accts = graph_accts_create(g);
+    g->g_subs = graph_subs_create(g);
+    g->g_notify = graph_notify_create(g);
+    htab_init(&g->g_seq);
+    if (g->g_token == NULL || g->g_writer == NULL || g->g_poller == NULL ||
+        g->g_subs == NULL || g->g_notify == NULL)
         goto fail;
 
     graph_conf_check(&g->g_conf);
@@ -248,6 +337,12 @@ graph_destroy(struct graph *g)
         g->g_writer != NULL ? graph_write_pending(g) : 0);
 
     /* Each part cancels its own requests before the HTTP layer goes. */
+    graph_notify_free(g->g_notify);
+    graph_subs_free(g->g_subs);
+    graph_accts_free(g->g_accts);
+    htab_each(&g->g_seq, graph_seq_free, NULL);
+    htab_free(&g->g_seq);
+    free(g->g_store_path);
     graph_poll_free(g->g_poller);
     graph_write_free(g->g_writer);
     graph_token_free(g->g_token);
@@ -287,6 +382,7 @@ graph_reconfigure(struct graph *g, const struct graph_conf *conf)
     graph_token_reconfigure(g, creds);
     graph_conf_check(&g->g_conf);
     graph_write_reconfigure(g);
+    graph_subs_reconfigure(g);
     graph_poll_reconfigure(g);
     log_info("graph reconfigured credentials=%s poll_interval=%ld "
         "queue_max=%ld", creds ? "changed" : "same",
@@ -354,6 +450,7 @@ void
 graph_set_watch(struct graph *g, const char *const *ids, size_t n)
 {
     graph_poll_watch(g, ids, n);
+    graph_subs_watch(g, ids, n);
 }
 
 void

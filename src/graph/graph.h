@@ -43,6 +43,18 @@ struct graph_conf {
     long        gc_timeout;       /* per HTTP request, s */
     long        gc_queue_max;     /* users with writes pending, at most */
     long        gc_retry_max_delay; /* s; the backoff's cap; 0: 60 */
+
+    /* Change notifications (graph_subs.c). */
+    const char *gc_notify_url;    /* public URL for Graph; "": none */
+    const char *gc_lifecycle_url; /* lifecycle events; "": notify_url */
+    long        gc_sub_lifetime;  /* s, a subscription asks for */
+    long        gc_reconcile_interval; /* s, poll while subscribed */
+    int         gc_rich;          /* includeResourceData */
+    const char *gc_notify_cert_file;
+    const char *gc_notify_key_file;
+    const char *gc_jwks_url;
+    const char *gc_cloud;         /* "global" ... */
+    int         gc_cloud_notify;  /* the cloud has presence notifications */
 };
 
 /*
@@ -101,5 +113,35 @@ void graph_poll_now(struct graph *g);
 
 /* Writes queued or in flight, for status output and tests. */
 size_t graph_pending(const struct graph *g);
+
+/*
+ * Gives the client the store (service accounts, subscriptions) and the
+ * store's path (the account spool beside it), then loads the accounts.
+ * The store outlives the client.
+ */
+struct store;
+void graph_attach_store(struct graph *g, struct store *s,
+    const char *store_path);
+
+/* SIGHUP: takes in accounts presgwctl left, reads them again. */
+void graph_accounts_reload(struct graph *g);
+
+/*
+ * Adds "accounts": [{name, upn, state[, reason]}] to obj.  Returns 0 when
+ * every account works (or there is none), 1 when some need a sign-in,
+ * 2 when all do.
+ */
+struct cJSON;
+int graph_accounts_health(struct graph *g, struct cJSON *obj);
+
+/*
+ * Graph posted to our notification or lifecycle URL.  validation is the
+ * validationToken query parameter (decoded) or NULL; body and len what
+ * was posted.  Returns the HTTP status to answer at once, with *type and
+ * *reply (NULL: no body) valid until the handler returns; the work
+ * happens later, from the loop.
+ */
+int graph_notify_post(struct graph *g, const char *validation,
+    const char *body, size_t len, const char **type, const char **reply);
 
 #endif

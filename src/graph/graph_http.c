@@ -40,6 +40,7 @@ struct graph_req {
     char                       *gr_body;    /* may hold a secret */
     struct buf                  gr_resp;    /* so may the answer */
     char                        gr_retry_after[64];
+    time_t                      gr_date;    /* the Date header; 0 */
     char                        gr_error[CURL_ERROR_SIZE];
     int64_t                     gr_start;
     graph_http_cb              *gr_cb;
@@ -260,6 +261,22 @@ graph_http_write_cb(char *data, size_t size, size_t n, void *arg)
     return r->gr_resp.b_overflow ? 0 : size * n;
 }
 
+/* Keeps the Date header: how far Graph's clock is from ours. */
+static void
+graph_http_date(struct graph_req *r, const char *data, size_t len)
+{
+    char v[64];
+    time_t t;
+
+    if (len <= 5 || strncasecmp(data, "date:", 5) != 0 ||
+        len - 5 >= sizeof(v))
+        return;
+    memcpy(v, data + 5, len - 5);
+    v[len - 5] = '\0';
+    t = curl_getdate(v, NULL);
+    r->gr_date = t > 0 ? t : 0;
+}
+
 /* Keeps the Retry-After header of the last response. */
 static size_t
 graph_http_header_cb(char *data, size_t size, size_t n, void *arg)
@@ -270,6 +287,7 @@ graph_http_header_cb(char *data, size_t size, size_t n, void *arg)
 
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
         r->gr_retry_after[0] = '\0';
+    graph_http_date(r, data, len);
     if (len <= skip || strncasecmp(data, name, skip) != 0)
         return len;
     while (skip < len && (data[skip] == ' ' || data[skip] == '\t'))
@@ -356,6 +374,14 @@ graph_http_setup(struct graph_req *r, const char *method, const char *url,
             r->gr_body != NULL ? r->gr_body : "");
         rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
             (long)(r->gr_body != NULL ? strlen(r->gr_body) : 0));
+    } else if (strcmp(method, "PATCH") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+            r->gr_body != NULL ? r->gr_body : "");
+        rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+            (long)(r->gr_body != NULL ? strlen(r->gr_body) : 0));
+    } else if (strcmp(method, "DELETE") == 0) {
+        rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else {
         rc |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
@@ -430,6 +456,7 @@ graph_http_finish(struct graph_http *h, CURL *easy, CURLcode result)
     rs.rs_retry_after = r->gr_retry_after[0] != '\0' ?
         r->gr_retry_after : NULL;
     rs.rs_ms = clock_now_ms() - r->gr_start;
+    rs.rs_date = r->gr_date;
 
     r->gr_cb(r->gr_arg, &rs);
     graph_http_req_free(r);

@@ -11,6 +11,10 @@
  *   graph_rate.c   what an answer means and how long to wait
  *   graph_outage.c Graph down: one probe at a time, and its log lines
  *   graph_persist.c the queue kept in the store, and graph_written
+ *   graph_acct.c   service account records and their spool
+ *   graph_accts.c  service accounts' delegated tokens
+ *   graph_subs.c   change notification subscriptions
+ *   graph_notify.c what Graph posts to our webhook
  *
  * Everything here runs on the event loop thread.
  */
@@ -66,6 +70,11 @@ struct graph {
     uint32_t                  g_rnd;        /* jitter state */
     struct store             *g_store;      /* NULL: nothing persisted */
     struct htab               g_written;    /* id -> graph_written */
+    char                     *g_store_path;
+    struct graph_accts       *g_accts;
+    struct graph_subs        *g_subs;
+    struct graph_notify      *g_notify;
+    struct htab               g_seq;        /* id -> last sequenceNumber */
 };
 
 /* What Graph last confirmed for a user, per mechanism (graph_written). */
@@ -111,6 +120,7 @@ struct graph_resp {
     size_t       rs_len;
     const char  *rs_retry_after; /* the Retry-After header, or NULL */
     int64_t      rs_ms;          /* how long the request took */
+    time_t       rs_date;        /* the Date header, or 0 */
 };
 
 typedef void graph_http_cb(void *arg, const struct graph_resp *rs);
@@ -123,10 +133,11 @@ struct graph_http *graph_http_create(su_root_t *root);
 void graph_http_destroy(struct graph_http *h);
 
 /*
- * Starts a request.  method is "GET" or "POST"; body (may be NULL) and
- * ctype are copied; bearer, when not NULL, becomes the Authorization
- * header.  timeout is in seconds.  cb is called once, from the event
- * loop, when the request ends; the request is freed after cb returns.
+ * Starts a request.  method is "GET", "POST", "PATCH" or "DELETE";
+ * body (may be NULL) and ctype are copied; bearer, when not NULL,
+ * becomes the Authorization header.  timeout is in seconds.  cb is
+ * called once, from the event loop, when the request ends; the request
+ * is freed after cb returns.
  * Returns NULL (and never calls cb) when the request cannot start.
  */
 struct graph_req *graph_http_request(struct graph_http *h,
@@ -431,5 +442,75 @@ void graph_poll_watch(struct graph *g, const char *const *ids, size_t n);
 void graph_poll_start(struct graph *g);
 void graph_poll_kick(struct graph *g);
 void graph_poll_reconfigure(struct graph *g);
+
+/*
+ * graph_accts.c: service accounts and their delegated tokens.
+ */
+struct graph_accts;
+
+struct graph_accts *graph_accts_create(struct graph *g);
+void graph_accts_free(struct graph_accts *as);
+
+/* Takes in the spool, then (re)reads the accounts from the store. */
+void graph_accts_load(struct graph *g);
+
+size_t graph_accts_count(const struct graph *g);
+
+/* The names of the accounts not waiting for a sign-in, in name order;
+ * valid until the next load.  Returns how many (at most max). */
+size_t graph_accts_names(const struct graph *g, const char **names,
+    size_t max);
+
+/* Nonzero when the account exists and needs no sign-in. */
+int graph_accts_usable(const struct graph *g, const char *name);
+
+/* The account's access token, or NULL while one is fetched (then
+ * graph_subs_kick() follows) or when it cannot be had.  *gen, when not
+ * NULL, identifies the token for graph_accts_drop(). */
+const char *graph_accts_token(struct graph *g, const char *name,
+    unsigned *gen);
+
+/* Graph said 401 to the token gen of the account: forget it. */
+void graph_accts_drop(struct graph *g, const char *name, unsigned gen);
+
+/*
+ * graph_subs.c: change notification subscriptions over the watched users.
+ */
+struct graph_subs;
+
+struct graph_subs *graph_subs_create(struct graph *g);
+void graph_subs_free(struct graph_subs *s);
+
+/* Something changed (accounts, tokens, users, settings): look again. */
+void graph_subs_kick(struct graph *g);
+
+/* The watched users changed. */
+void graph_subs_watch(struct graph *g, const char *const *ids, size_t n);
+
+/* After a reload. */
+void graph_subs_reconfigure(struct graph *g);
+
+/* Nonzero when every watched user is covered by a live subscription. */
+int graph_subs_active(const struct graph *g);
+
+/*
+ * graph_notify.c: the webhook's work queue and its presence reads.
+ */
+struct graph_notify;
+
+struct graph_notify *graph_notify_create(struct graph *g);
+void graph_notify_free(struct graph_notify *n);
+
+/* A token arrived or a hold ended: reads that wait go out. */
+void graph_notify_kick(struct graph *g);
+
+/*
+ * graph.c: a presence read from Graph, by poll or notification, handed
+ * to the presence callback.  from_notify drops versions not newer than
+ * the last one handed on (webhook retries and duplicates); polls go
+ * through as before, so the agent still sees a reset of the numbering.
+ */
+void graph_presence(struct graph *g, const char *id, const char *av,
+    const char *act, const char *seq, int from_notify);
 
 #endif

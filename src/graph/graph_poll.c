@@ -95,6 +95,9 @@ graph_poll_reconfigure(struct graph *g)
     struct graph_poller *p = g->g_poller;
     long secs = g->g_conf.gc_poll_interval;
 
+    /* Notifications bring changes; a slow poll catches what they miss. */
+    if (graph_subs_active(g))
+        secs = g->g_conf.gc_reconcile_interval;
     su_timer_reset(p->p_tick);
     if (secs <= 0)
         return;
@@ -267,9 +270,8 @@ graph_poll_parse(struct graph_poller *p, const struct graph_resp *rs)
             bad++;
             continue;
         }
-        if (g->g_cb != NULL)
-            g->g_cb(g->g_cb_arg, id, av, act,
-                graph_poll_string(item, "sequenceNumber"));
+        graph_presence(g, id, av, act,
+            graph_poll_string(item, "sequenceNumber"), 0);
         n++;
     }
     if (bad > 0)

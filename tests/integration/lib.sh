@@ -222,7 +222,8 @@ start_graphsim() {
     "$PYTHON" "$GRAPHSIM" --port 0 --port-file "$T/sim.port" \
         --tenant "$TENANT" --client-id "$CLIENT_ID" \
         --client-secret "$CLIENT_SECRET" --users "$T/sim-users.csv" \
-        --log "$T/sim-requests.jsonl" >"$T/graphsim.out" 2>&1 &
+        --log "$T/sim-requests.jsonl" ${GRAPHSIM_ARGS:-} \
+        >"$T/graphsim.out" 2>&1 &
     SIM_PID=$!
     it_pids="$it_pids $SIM_PID"
     n=100
@@ -320,6 +321,19 @@ map = users.csv
 [log]
 level = ${LOG_LEVEL:-info}
 EOF
+    # Change notifications: an HTTP listener and the URL Graph posts to.
+    if [ -n "${HTTP_PORT:-}" ]; then
+        printf '[http]\nlisten = 127.0.0.1:%s\n' "$HTTP_PORT" \
+            >>"$T/presgwd.conf"
+    fi
+    if [ -n "${NOTIFY:-}" ]; then
+        sed -i "s|^timeout = 5\$|timeout = 5\\
+notify_url = http://127.0.0.1:$HTTP_PORT/graph/notify\\
+lifecycle_url = http://127.0.0.1:$HTTP_PORT/graph/lifecycle\\
+sub_lifetime = ${SUB_LIFETIME:-3300}\\
+reconcile_interval = ${RECONCILE:-600}\\
+cloud = ${CLOUD:-global}|" "$T/presgwd.conf"
+    fi
     # A lists file written by the test becomes users.lists.
     if [ -f "$T/lists.csv" ]; then
         sed -i 's/^map = users.csv$/map = users.csv\nlists = lists.csv/' \

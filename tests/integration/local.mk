@@ -17,10 +17,13 @@ INTEGRATION_TESTS = \
 	tests/integration/malformed_publish_gets_400.sh \
 	tests/integration/bad_subscribe_refused.sh \
 	tests/integration/publish_cycle_entity_tags.sh \
-	tests/integration/config_check.sh
+	tests/integration/config_check.sh \
+	tests/integration/teams_change_by_webhook.sh \
+	tests/integration/graph_subscription_lifecycle.sh \
+	tests/integration/graph_account_revoked.sh
 
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 	tests/integration/README.md \
 	tests/integration/lib.sh \
 	tests/integration/lib-gwq.sh \

@@ -11,3 +11,7 @@ check_PROGRAMS += tests/unit/test_graph_persist
 TESTS += tests/unit/test_graph_persist
 tests_unit_test_graph_persist_SOURCES = tests/unit/test_graph_persist.c \
 	tests/unit/testlib.h
+check_PROGRAMS += tests/unit/test_graph_acct
+TESTS += tests/unit/test_graph_acct
+tests_unit_test_graph_acct_SOURCES = tests/unit/test_graph_acct.c \
+	tests/unit/testlib.h

@@ -398,16 +398,20 @@ dnd_key_writes_once_and_teams_echo_is_silent(void)
 static int
 setup(void)
 {
-    struct graph_conf gc = {
-        .gc_login_url = "http://127.0.0.1:1",
-        .gc_graph_url = "http://127.0.0.1:1/v1.0",
-        .gc_scope = "https://graph.microsoft.com/.default",
-        .gc_tenant_id = "tenant", .gc_client_id = "client",
-        .gc_client_secret = "secret-for-tests",
-        .gc_session_expiry = 3600, .gc_call_refresh = 240,
-        .gc_timeout = 5, .gc_queue_max = 1000
-    };
+    struct graph_conf gc;
     char *err = NULL;
+
+    memset(&gc, 0, sizeof(gc));
+    gc.gc_login_url = "http://127.0.0.1:1";
+    gc.gc_graph_url = "http://127.0.0.1:1/v1.0";
+    gc.gc_scope = "https://graph.microsoft.com/.default";
+    gc.gc_tenant_id = "tenant";
+    gc.gc_client_id = "client";
+    gc.gc_client_secret = "secret-for-tests";
+    gc.gc_session_expiry = 3600;
+    gc.gc_call_refresh = 240;
+    gc.gc_timeout = 5;
+    gc.gc_queue_max = 1000;
 
     if (mkdtemp(tmpdir) == NULL)
         return -1;

@@ -1,0 +1,90 @@
+/*
+ * graph_subs_int.h: subscriptions as graph_subs.c (the plan),
+ * graph_subs_ops.c (the Graph requests) and graph_notify.c (the webhook)
+ * see them.  Event loop thread only.
+ */
+#ifndef PRESGW_GRAPH_SUBS_INT_H
+#define PRESGW_GRAPH_SUBS_INT_H
+
+#include "graph/graph_int.h"
+
+/* graph-api.md 3.2: clientState is at most 128 characters. */
+#define GRAPH_SUB_SECRET_LEN    65
+#define GRAPH_SUB_ID_LEN        128
+
+enum graph_sub_state {
+    GRAPH_SUB_NEW = 0,      /* to be created */
+    GRAPH_SUB_CREATING,     /* POST /subscriptions */
+    GRAPH_SUB_LIVE,         /* Graph has it */
+    GRAPH_SUB_RENEWING,     /* PATCH */
+    GRAPH_SUB_LISTING,      /* GET /subscriptions after a 409 */
+    GRAPH_SUB_DELETING,     /* DELETE */
+    GRAPH_SUB_IDLE          /* waits: backoff, or no token yet */
+};
+
+/* One subscription, owned by one service account. */
+struct graph_sub {
+    struct graph_subs      *sb_subs;
+    char                   *sb_account;
+    char                    sb_id[GRAPH_SUB_ID_LEN];  /* "" before */
+    char                    sb_secret[GRAPH_SUB_SECRET_LEN];
+    time_t                  sb_expires;     /* as Graph granted */
+    int64_t                 sb_renew_at;    /* ms */
+    int64_t                 sb_not_before;  /* ms, after a failure */
+    char                  **sb_users;       /* sorted */
+    size_t                  sb_n;
+    enum graph_sub_state    sb_state;
+    int                     sb_wanted;      /* in the plan */
+    int                     sb_renew_now;   /* a lifecycle event asked */
+    int                     sb_recreate;    /* delete what 409 named */
+    unsigned                sb_failures;
+    unsigned                sb_gen;         /* the token sent */
+    struct graph_req       *sb_req;
+};
+
+struct graph_subs {
+    struct graph           *s_g;
+    struct graph_sub      **s_v;
+    size_t                  s_n;
+    char                  **s_watch;        /* sorted ids */
+    size_t                  s_nwatch;
+    su_timer_t             *s_timer;
+    int                     s_active;       /* every user covered */
+    int                     s_restored;
+    int                     s_cloud_said;
+    size_t                  s_short;        /* accounts missing, said */
+    time_t                  s_skew;         /* Graph's clock less ours */
+};
+
+const char *graph_sub_state_name(enum graph_sub_state st);
+
+/* graph_subs.c */
+void graph_sub_set_state(struct graph_sub *sb, enum graph_sub_state st);
+int graph_sub_new_secret(struct graph_sub *sb);
+void graph_subs_step(struct graph_subs *s);
+void graph_subs_arm(struct graph_subs *s, int64_t due_ms);
+void graph_subs_save(struct graph_sub *sb);
+void graph_subs_forget(struct graph_sub *sb);
+void graph_subs_set_active(struct graph_subs *s, int active);
+struct graph_sub *graph_subs_find_id(const struct graph *g, const char *id);
+
+/* graph_subs_ops.c: starts what sb needs at now; returns when it next
+ * needs a look (ms), or -1 while a request is out. */
+int64_t graph_sub_act(struct graph_sub *sb, int64_t now);
+
+/* Sets sb_renew_at from sb_expires: two thirds of the life left. */
+void graph_subs_renew_plan(struct graph_sub *sb);
+
+/* graph_notify.c: reads these users' presence now (a missed event, a
+ * basic notification). */
+void graph_notify_fetch(struct graph *g, char *const *ids, size_t n);
+
+/* graph_notify_rich.c: opens an item's encryptedContent and hands its
+ * presence on; -1 when it cannot (the caller reads the user instead). */
+struct cJSON;
+int graph_notify_rich(struct graph *g, const struct cJSON *item);
+
+/* Checks the batch's validationTokens (rich notifications). */
+void graph_notify_tokens(struct graph *g, const struct cJSON *root);
+
+#endif
