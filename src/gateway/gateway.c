@@ -255,23 +255,34 @@ gw_health_graph(void *arg, cJSON *obj)
 }
 
 static void
-gw_health_rec(void *arg, const char *key, const char *value)
+gw_health_user(void *arg, const struct store_user *u)
 {
     (void)arg;
-    (void)key;
-    (void)value;
+    (void)u;
 }
 
-/* /healthz "store": failing when the database cannot even be read. */
+/*
+ * /healthz "store": degraded while writes fail (presgwd serves from
+ * memory and owes the disk a resync), failing when it cannot be read.
+ */
 static int
 gw_health_store(void *arg, cJSON *obj)
 {
     struct gateway *gw = arg;
-    int ok = store_rec_each(gw->gw_store, "health", gw_health_rec,
-        NULL) == 0;
+    struct store_stats st;
+    int readable = store_users_each(gw->gw_store, gw_health_user, NULL)
+        == 0;
 
-    cJSON_AddBoolToObject(obj, "ok", ok);
-    return ok ? HEALTH_OK : HEALTH_FAILING;
+    store_stats(gw->gw_store, &st);
+    cJSON_AddBoolToObject(obj, "ok", readable && st.ss_healthy);
+    cJSON_AddBoolToObject(obj, "writes_failing", st.ss_failing);
+    cJSON_AddBoolToObject(obj, "resync_owed", st.ss_owed);
+    cJSON_AddNumberToObject(obj, "failed_writes", (double)st.ss_failed);
+    if (st.ss_error != NULL && st.ss_error[0] != '\0')
+        cJSON_AddStringToObject(obj, "last_error", st.ss_error);
+    if (!readable)
+        return HEALTH_FAILING;
+    return st.ss_healthy ? HEALTH_OK : HEALTH_DEGRADED;
 }
 
 /* /healthz "accounts": the service accounts of change notifications;
