@@ -149,6 +149,20 @@ graph_accts_save(struct graph_acct *a)
     free(text);
 }
 
+/* After the store failed for a while: every account written anew. */
+void
+graph_accts_resync(struct graph *g)
+{
+    struct graph_accts *as = g->g_accts;
+    size_t i;
+
+    if (as == NULL || g->g_store == NULL)
+        return;
+    store_rec_clear(g->g_store, GRAPH_ACCT_NS);
+    for (i = 0; i < as->as_n; i++)
+        graph_accts_save(as->as_v[i]);
+}
+
 static void
 graph_accts_timer(su_root_magic_t *magic, su_timer_t *t,
     struct graph_acct *a)

@@ -413,6 +413,8 @@ int graph_persist_load(struct graph *g);
 
 struct store;
 void graph_persist_resync(void *arg, struct store *st);
+void graph_accts_resync(struct graph *g);
+void graph_subs_resync(struct graph *g);
 
 /* Mirrors the newest intent of (id, m) to the store: put, or delete when
  * there is none.  next_at as for graph_persist_encode(). */

@@ -236,8 +236,9 @@ graph_persist_resync_user(void *arg, const char *id)
 }
 
 /*
- * After the store failed for a while: what Graph confirmed and what is
- * still pending, written anew from memory (store_resync_cb).
+ * After the store failed for a while: what Graph confirmed, what is
+ * still pending, the service accounts and the change-notification
+ * subscriptions, written anew from memory (store_resync_cb).
  */
 void
 graph_persist_resync(void *arg, struct store *st)
@@ -249,6 +250,8 @@ graph_persist_resync(void *arg, struct store *st)
     store_rec_clear(g->g_store, GRAPH_PERSIST_NS);
     htab_each(&g->g_written, graph_persist_resync_row, g);
     graph_queue_each(graph_write_q(g), graph_persist_resync_user, g);
+    graph_accts_resync(g);
+    graph_subs_resync(g);
 }
 
 /* The records read at start, before they are sorted into the queue. */

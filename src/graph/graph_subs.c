@@ -225,6 +225,21 @@ graph_subs_save(struct graph_sub *sb)
     }
 }
 
+/* After the store failed for a while: every subscription written anew. */
+void
+graph_subs_resync(struct graph *g)
+{
+    struct graph_subs *s = g->g_subs;
+    size_t i;
+
+    if (s == NULL || g->g_store == NULL)
+        return;
+    store_rec_clear(g->g_store, GRAPH_SUBS_NS);
+    for (i = 0; i < s->s_n; i++)
+        if (s->s_v[i]->sb_id[0] != '\0')
+            graph_subs_save(s->s_v[i]);
+}
+
 void
 graph_subs_forget(struct graph_sub *sb)
 {
