@@ -47,6 +47,12 @@ sipp_log watch | grep -q '^notify note=On the phone' ||
     fail "the watcher did not see alice on the phone: $(sipp_log watch)"
 sipp_run once2 publish-once bob -set expires 600 ||
     fail "a second PUBLISH was not answered 200"
+# A watcher that stays: its subscription can only reach the disk later.
+SIPP_RECV_TIMEOUT=30000 sipp_start hold subscribe-hold carol
+wait_for_log "subscribe accepted user=carol@$DOMAIN" 5 ||
+    fail "a SUBSCRIBE for carol was not accepted with the disk full"
+wait_for_log "subscribe keep-failed dialogs=1" 3 ||
+    fail "the subscription's record was not refused by the full disk"
 [ "$(log_since | grep -c 'store write-failed ')" = 1 ] ||
     fail "more than one 'store write-failed' line: $(log_since | grep 'store write-failed')"
 presgwd_alive || fail "presgwd died with its disk full"
@@ -63,9 +69,11 @@ stop_presgwd TERM 10
 start_presgwd
 log_has 'pa restored users=3 publications=2' ||
     fail "the publications did not come back after a restart"
+log_has "subscribe resumed user=carol@$DOMAIN" ||
+    fail "the subscription made with the disk full was not resumed"
 sipp_run watch2 subscribe-watch alice -set want '*' ||
     fail "SUBSCRIBE after the restart failed"
 sipp_log watch2 | grep -q '^notify note=On the phone' ||
     fail "after the restart alice is not on the phone: $(sipp_log watch2)"
-ok "once space is back the state is written again and survives a restart"
+ok "once space is back the state (publications, subscriptions) is written again and survives a restart"
 exit 0
