@@ -330,7 +330,9 @@ graph_persist_queue(struct graph *g, struct graph_persist_load *pl,
     struct graph_persist_item *pi;
     size_t i;
 
-    qsort(pl->pl_items, pl->pl_n, sizeof(*pl->pl_items), graph_persist_cmp);
+    if (pl->pl_n > 0)
+        qsort(pl->pl_items, pl->pl_n, sizeof(*pl->pl_items),
+            graph_persist_cmp);
 
     /* Accepted writes are never dropped: the bound waits for them. */
     graph_queue_set_max(q, 0);
