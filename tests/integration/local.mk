@@ -41,9 +41,12 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 
 # Subscriptions kept across restarts and NOTIFY failures.
 TESTS += tests/integration/restart_resumes_subscriptions.sh \
-	tests/integration/notify_failure_policy.sh
+	tests/integration/notify_failure_policy.sh \
+	tests/integration/expiry_while_down.sh
 EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
 	tests/integration/notify_failure_policy.sh \
+	tests/integration/expiry_while_down.sh \
+	tests/sipp/subscribe-expiring.xml \
 	tests/sipp/subscribe-resume.xml \
 	tests/sipp/notify-fail.xml
 
