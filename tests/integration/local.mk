@@ -42,10 +42,12 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 # Subscriptions kept across restarts and NOTIFY failures.
 TESTS += tests/integration/restart_resumes_subscriptions.sh \
 	tests/integration/notify_failure_policy.sh \
-	tests/integration/expiry_while_down.sh
+	tests/integration/expiry_while_down.sh \
+	tests/integration/blf_dialog_version_across_restart.sh
 EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
 	tests/integration/notify_failure_policy.sh \
 	tests/integration/expiry_while_down.sh \
+	tests/integration/blf_dialog_version_across_restart.sh \
 	tests/sipp/subscribe-expiring.xml \
 	tests/sipp/subscribe-resume.xml \
 	tests/sipp/notify-fail.xml
