@@ -61,6 +61,10 @@ static const struct conf_key conf_keys[] = {
      * this many times before the subscription ends; 481 ends it at once. */
     { "sip", "notify_retries", CONF_NUM, STR(c_sip_notify_retries),
       "3", 0, 10, NULL },
+    /* Timer F (RFC 3261 17.1.2.2, 64*T1): how long a NOTIFY, or any
+     * request the stack sends, waits for its answer. */
+    { "sip", "notify_timeout", CONF_NUM, STR(c_sip_notify_timeout),
+      "32", 2, 64, NULL },
     /* keep: a stop leaves subscriptions in the store for the next start. */
     { "sip", "on_stop", CONF_WORD, STR(c_sip_on_stop),
       "keep", 0, 0, "keep|terminate" },

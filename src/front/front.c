@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
@@ -263,7 +264,8 @@ front_callback(nua_event_t event, int status, char const *phrase,
         front_subscribe_handle(sf, nh, ss, sip, tags);
         break;
     case nua_r_notify:
-        front_notify_answered(sf, nh, ss, status, sip, tags);
+        front_notify_answered(sf, nh, ss, status, phrase, sip,
+            tags);
         break;
     case nua_r_shutdown:
         if (status >= 200)
@@ -314,6 +316,7 @@ front_create(su_root_t *root, const struct front_conf *conf,
     sf->sf_nua = nua_create(root, front_callback, sf,
         NUTAG_URL(conf->sc_listen),
         TPTAG_UDP_RMEM(4194304), TPTAG_UDP_WMEM(4194304),
+        NTATAG_SIP_T1X64((unsigned)conf->sc_notify_timeout * 1000),
         TAG_END());
     if (sf->sf_nua == NULL) {
         log_error("sip listen-failed url=%s", conf->sc_listen);
@@ -331,6 +334,9 @@ front_create(su_root_t *root, const struct front_conf *conf,
         NUTAG_APPL_METHOD("PUBLISH"),
         NUTAG_APPL_METHOD("SUBSCRIBE"),
         NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires),
+        /* A NOTIFY answered 5xx with Retry-After is sent again by nua,
+         * as often as a failed NOTIFY may be tried. */
+        NUTAG_RETRY_COUNT((unsigned)conf->sc_notify_retries),
         SIPTAG_USER_AGENT_STR("presgw/" PACKAGE_VERSION),
         TAG_END());
     pa_set_notifier(pa, &pn);
@@ -344,7 +350,10 @@ front_reconfigure(struct front *sf, const struct front_conf *conf)
 {
     front_apply(sf, conf);
     nua_set_params(sf->sf_nua,
-        NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires), TAG_END());
+        NUTAG_SUB_EXPIRES((unsigned)conf->sc_max_expires),
+        NUTAG_RETRY_COUNT((unsigned)conf->sc_notify_retries),
+        NTATAG_SIP_T1X64((unsigned)conf->sc_notify_timeout * 1000),
+        TAG_END());
 }
 
 static void

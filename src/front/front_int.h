@@ -158,7 +158,8 @@ void front_publish_handle(struct front *sf, nua_handle_t *nh,
 void front_subscribe_handle(struct front *sf, nua_handle_t *nh,
     struct front_sub *ss, const sip_t *sip, tagi_t tags[]);
 void front_notify_answered(struct front *sf, nua_handle_t *nh,
-    struct front_sub *ss, int status, const sip_t *sip, tagi_t tags[]);
+    struct front_sub *ss, int status, const char *phrase, const sip_t *sip,
+    tagi_t tags[]);
 
 /*
  * Sends a NOTIFY with body (NULL: none) of type ctype.  sstate, when not

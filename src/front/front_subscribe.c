@@ -298,11 +298,36 @@ front_retry_delay(const struct front_sub *ss, const sip_t *sip)
     return 1L << (ss->ss_failures < 6 ? ss->ss_failures : 6);
 }
 
+/* RFC 6665 section 4.2.2: answers after which the subscription MUST
+ * go (481: the watcher has none). */
+static const int front_notify_fatal[] = {
+    404, 405, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 604
+};
+
 /*
- * RFC 6665 section 4.2.2: a NOTIFY that timed out or failed does not end
- * the subscription at once; it is tried again, the state of that moment,
- * up to notify_retries times.  481 says the watcher has no such
- * subscription: that ends it.
+ * Whether a failed NOTIFY ends its subscription at once: an answer the
+ * RFC names, or a server error (5xx, 6xx), after which nua has already
+ * ended the usage and told the watcher (terminated;reason=noresource).
+ */
+static int
+front_notify_fatal_status(int status)
+{
+    size_t i;
+
+    if (status >= 500 && status < 700)
+        return 1;
+    for (i = 0; i < sizeof(front_notify_fatal) / sizeof(int); i++)
+        if (front_notify_fatal[i] == status)
+            return 1;
+    return 0;
+}
+
+/*
+ * RFC 6665 section 4.2.2: a NOTIFY that timed out (408, timer F) or got
+ * an answer about itself only (400, 486...) does not end the
+ * subscription at once; it is tried again, with the state of that
+ * moment, up to notify_retries times.  A 5xx with Retry-After never
+ * comes here: nua sends the NOTIFY again itself (NUTAG_RETRY_COUNT).
  */
 static void
 front_notify_failed(struct front_sub *ss, int status, const sip_t *sip,
@@ -311,7 +336,7 @@ front_notify_failed(struct front_sub *ss, int status, const sip_t *sip,
     struct front *sf = ss->ss_front;
     long delay;
 
-    if (status == 481 || ss->ss_ending ||
+    if (front_notify_fatal_status(status) || ss->ss_ending ||
         (ss->ss_watcher == NULL && !ss->ss_is_list) || sf->sf_stopping ||
         ss->ss_failures >= sf->sf_notify_retries ||
         (substate == nua_substate_terminated &&
@@ -339,12 +364,18 @@ front_notify_failed(struct front_sub *ss, int status, const sip_t *sip,
 
 void
 front_notify_answered(struct front *sf, nua_handle_t *nh,
-    struct front_sub *ss, int status, const sip_t *sip, tagi_t tags[])
+    struct front_sub *ss, int status, const char *phrase, const sip_t *sip,
+    tagi_t tags[])
 {
     int substate = nua_substate_active;
 
     (void)sf;
     (void)nh;
+    /* A 5xx with Retry-After: nua waits and sends the NOTIFY again. */
+    if (ss != NULL && status == 100 && phrase != NULL &&
+        strncmp(phrase, "Retry After", 11) == 0)
+        log_info("notify failed user=%s status=5xx action=retry by=stack "
+            "delay=%s", ss->ss_aor, phrase + 11 + strspn(phrase + 11, " "));
     if (ss == NULL || status < 200)
         return;
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());

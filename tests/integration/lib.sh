@@ -286,7 +286,7 @@ write_users() {
 
 # write_config: presgwd.conf in $T.  Knobs (environment or variables):
 # CALL_END, POLL_INTERVAL, LOG_LEVEL, MIN_EXPIRES, AWAY_MODE, ON_STOP,
-# NOTIFY_RETRIES.
+# NOTIFY_RETRIES, NOTIFY_TIMEOUT.
 write_config() {
     printf '%s\n' "$CLIENT_SECRET" >"$T/client-secret"
     chmod 600 "$T/client-secret"
@@ -300,6 +300,7 @@ min_expires = ${MIN_EXPIRES:-60}
 max_expires = 3600
 on_stop = ${ON_STOP:-keep}
 notify_retries = ${NOTIFY_RETRIES:-3}
+notify_timeout = ${NOTIFY_TIMEOUT:-32}
 
 [graph]
 login_url = http://127.0.0.1:$SIM_PORT

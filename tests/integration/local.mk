@@ -40,9 +40,17 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 	tests/sipp/unknown-user.xml
 
 # Subscriptions kept across restarts and NOTIFY failures.
-TESTS += tests/integration/restart_resumes_subscriptions.sh
+TESTS += tests/integration/restart_resumes_subscriptions.sh \
+	tests/integration/notify_failure_policy.sh \
+	tests/integration/expiry_while_down.sh \
+	tests/integration/blf_dialog_version_across_restart.sh
 EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
-	tests/sipp/subscribe-resume.xml
+	tests/integration/notify_failure_policy.sh \
+	tests/integration/expiry_while_down.sh \
+	tests/integration/blf_dialog_version_across_restart.sh \
+	tests/sipp/subscribe-expiring.xml \
+	tests/sipp/subscribe-resume.xml \
+	tests/sipp/notify-fail.xml
 
 # Resource lists (RFC 4662).
 TESTS += tests/integration/blf_list_full_then_partial.sh
