@@ -56,6 +56,13 @@ struct crypto_jwks;
 struct crypto_jwks *crypto_jwks_parse(const char *json, char **err);
 void crypto_jwks_free(struct crypto_jwks *ks);
 
+/* Nonzero when ks (may be NULL) holds a key named kid. */
+int crypto_jwks_has(const struct crypto_jwks *ks, const char *kid);
+
+/* The kid a compact JWS names in its header (malloc'd), or NULL; the
+ * token is not checked otherwise. */
+char *crypto_jwt_kid(const char *jwt);
+
 /* graph-api.md 3.6: the application id of Microsoft Graph Change
  * Tracking, the caller of every validation token. */
 #define CRYPTO_GRAPH_CHANGE_TRACKING "0bf30f3b-4a52-48df-9a82-234910c4a086"

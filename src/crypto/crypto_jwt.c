@@ -212,3 +212,22 @@ out:
     crypto_jwt_parts_free(&p);
     return rc;
 }
+
+char *
+crypto_jwt_kid(const char *jwt)
+{
+    struct crypto_jwt_parts p;
+    const cJSON *kid;
+    char *out = NULL;
+    cJSON *h;
+
+    if (crypto_jwt_split(jwt, &p, NULL) < 0)
+        return NULL;
+    h = cJSON_Parse(p.jp_header);
+    kid = cJSON_GetObjectItemCaseSensitive(h, "kid");
+    if (cJSON_IsString(kid))
+        out = xstrdup(kid->valuestring);
+    cJSON_Delete(h);
+    crypto_jwt_parts_free(&p);
+    return out;
+}

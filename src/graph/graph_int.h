@@ -15,6 +15,8 @@
  *   graph_accts.c  service accounts' delegated tokens
  *   graph_subs.c   change notification subscriptions
  *   graph_notify.c what Graph posts to our webhook
+ *   graph_notify_rich.c  rich notifications: content and tokens
+ *   graph_jwks.c   the identity platform's signing keys
  *
  * Everything here runs on the event loop thread.
  */

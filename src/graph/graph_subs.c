@@ -31,6 +31,7 @@ struct graph_subs;
 #define SU_TIMER_ARG_T  struct graph_subs
 #include "graph/graph_int.h"
 #include "graph/graph_subs_int.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 #define GRAPH_SUBS_NS           "gsub"
@@ -85,8 +86,10 @@ graph_subs_create(struct graph *g)
     struct graph_subs *s = xcalloc(1, sizeof(*s));
 
     s->s_g = g;
+    s->s_jwks = graph_jwks_create(g);
     s->s_timer = su_timer_create(su_root_task(g->g_root), 0);
     if (s->s_timer == NULL) {
+        graph_jwks_free(s->s_jwks);
         free(s);
         return NULL;
     }
@@ -117,6 +120,8 @@ graph_subs_free(struct graph_subs *s)
     free(s->s_v);
     graph_subs_watch_free(s);
     su_timer_destroy(s->s_timer);
+    graph_jwks_free(s->s_jwks);
+    crypto_key_free(s->s_key);
     free(s);
 }
 
@@ -279,6 +284,7 @@ graph_subs_reconfigure(struct graph *g)
 {
     struct graph_subs *s = g->g_subs;
 
+    graph_notify_rich_key(s);
     if (g->g_store != NULL && !s->s_restored) {
         s->s_restored = 1;
         store_rec_each(g->g_store, GRAPH_SUBS_NS, graph_subs_restore_one,

@@ -42,6 +42,9 @@ struct graph_sub {
     struct graph_req       *sb_req;
 };
 
+struct crypto_key;
+struct graph_jwks;
+
 struct graph_subs {
     struct graph           *s_g;
     struct graph_sub      **s_v;
@@ -54,6 +57,8 @@ struct graph_subs {
     int                     s_cloud_said;
     size_t                  s_short;        /* accounts missing, said */
     time_t                  s_skew;         /* Graph's clock less ours */
+    struct crypto_key      *s_key;          /* rich: NULL when off */
+    struct graph_jwks      *s_jwks;         /* validation token keys */
 };
 
 const char *graph_sub_state_name(enum graph_sub_state st);
@@ -79,12 +84,55 @@ void graph_subs_renew_plan(struct graph_sub *sb);
  * basic notification). */
 void graph_notify_fetch(struct graph *g, char *const *ids, size_t n);
 
-/* graph_notify_rich.c: opens an item's encryptedContent and hands its
- * presence on; -1 when it cannot (the caller reads the user instead). */
-struct cJSON;
-int graph_notify_rich(struct graph *g, const struct cJSON *item);
+/* graph_notify.c: the work queue goes on after a wait for keys. */
+void graph_notify_resume(struct graph *g);
 
-/* Checks the batch's validationTokens (rich notifications). */
-void graph_notify_tokens(struct graph *g, const struct cJSON *root);
+/*
+ * graph_notify_rich.c: rich notifications (graph-api.md 3.6).
+ *
+ * Opens the encryptedContent of an item of sb and hands its presence on:
+ * 0.  1 when the item cannot be read this way (not our certificate,
+ * content incomplete): the caller reads the user as for a basic one.  -1
+ * when it is refused (logged): a wrong signature, content that does not
+ * open, a user sb does not watch.
+ */
+struct cJSON;
+int graph_notify_rich(struct graph *g, struct graph_sub *sb,
+    const struct cJSON *item);
+
+enum graph_tokens {
+    GRAPH_TOKENS_OK,        /* every token verified */
+    GRAPH_TOKENS_UNCHECKED, /* none, or no keys: content not trusted */
+    GRAPH_TOKENS_WAIT,      /* keys on the way: try the batch again */
+    GRAPH_TOKENS_REFUSED    /* a token failed: the batch is dropped */
+};
+
+/* Checks the batch's validationTokens, logging a refusal. */
+enum graph_tokens graph_notify_tokens(struct graph *g,
+    const struct cJSON *root);
+
+/* Loads (or drops) the key rich notifications are encrypted to, as the
+ * settings say; a key that fails to load leaves the one before. */
+void graph_notify_rich_key(struct graph_subs *s);
+
+/*
+ * graph_jwks.c: the platform's signing keys, fetched from jwks_url and
+ * kept.  graph_jwks_verify() checks a validation token at now (Graph's
+ * clock): WAIT while the keys are fetched (graph_notify_resume()
+ * follows), NOKEYS when none could be had; *err (malloc'd) says why.
+ */
+struct graph_jwks;
+
+enum graph_jwks_res {
+    GRAPH_JWKS_OK,
+    GRAPH_JWKS_BAD,
+    GRAPH_JWKS_WAIT,
+    GRAPH_JWKS_NOKEYS
+};
+
+struct graph_jwks *graph_jwks_create(struct graph *g);
+void graph_jwks_free(struct graph_jwks *j);
+enum graph_jwks_res graph_jwks_verify(struct graph_jwks *j, const char *jwt,
+    time_t now, char **err);
 
 #endif

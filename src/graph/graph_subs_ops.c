@@ -13,6 +13,7 @@
 #include <cJSON.h>
 
 #include "graph/graph_subs_int.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 static void graph_sub_done(void *arg, const struct graph_resp *rs);
@@ -75,6 +76,20 @@ graph_sub_lifecycle_url(const struct graph_conf *c)
         c->gc_notify_url);
 }
 
+/* graph-api.md 3.1 and 3.6: rich notifications, encrypted to our
+ * certificate, named by its thumbprint. */
+static void
+graph_sub_rich(cJSON *o, const struct crypto_key *k)
+{
+    cJSON_AddBoolToObject(o, "includeResourceData", k != NULL);
+    if (k == NULL)
+        return;
+    cJSON_AddStringToObject(o, "encryptionCertificate",
+        crypto_key_cert_b64(k));
+    cJSON_AddStringToObject(o, "encryptionCertificateId",
+        crypto_key_thumbprint(k));
+}
+
 static char *
 graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
 {
@@ -90,7 +105,7 @@ graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
     cJSON_AddStringToObject(o, "resource", res);
     cJSON_AddStringToObject(o, "expirationDateTime", when);
     cJSON_AddStringToObject(o, "clientState", sb->sb_secret);
-    cJSON_AddBoolToObject(o, "includeResourceData", 0);
+    graph_sub_rich(o, sb->sb_subs->s_key);
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(res);
@@ -144,8 +159,9 @@ graph_sub_create(struct graph_sub *sb)
     }
     body = graph_sub_create_body(sb, c);
     if (graph_sub_send(sb, "POST", url, body, GRAPH_SUB_CREATING) == 0)
-        log_info("graph sub-create account=%s users=%zu", sb->sb_account,
-            sb->sb_n);
+        log_info("graph sub-create account=%s users=%zu rich=%s",
+            sb->sb_account, sb->sb_n,
+            sb->sb_subs->s_key != NULL ? "yes" : "no");
     explicit_bzero(body, strlen(body));
     free(body);
     free(url);
