@@ -495,6 +495,10 @@ void graph_subs_reconfigure(struct graph *g);
 /* Nonzero when every watched user is covered by a live subscription. */
 int graph_subs_active(const struct graph *g);
 
+/* Graph answered with this Date header (0: none): subscription expiries
+ * are on Graph's clock, so one that moved has them planned again. */
+void graph_subs_clock(struct graph *g, time_t date);
+
 /*
  * graph_notify.c: the webhook's work queue and its presence reads.
  */

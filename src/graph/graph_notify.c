@@ -452,6 +452,7 @@ graph_notify_done(void *arg, const struct graph_resp *rs)
     struct graph_notify *n = arg;
 
     n->n_req = NULL;
+    graph_subs_clock(n->n_g, rs->rs_date);
     if (rs->rs_status != 200) {
         graph_notify_failed(n, rs);
         return;

@@ -273,10 +273,10 @@ graph_subs_restore_one(void *arg, const char *key, const char *value)
     }
     cJSON_Delete(o);
     graph_sub_set_state(sb, GRAPH_SUB_LIVE);
-    graph_subs_renew_plan(sb);
+    graph_subs_renew_plan(sb, s->s_g->g_conf.gc_sub_lifetime);
     log_info("graph sub-restored account=%s sub=%s users=%zu expires_in=%lld",
         key, sb->sb_id, sb->sb_n,
-        (long long)(sb->sb_expires - clock_now()));
+        (long long)(sb->sb_expires - graph_subs_graph_now(s)));
 }
 
 void
@@ -325,6 +325,37 @@ int
 graph_subs_active(const struct graph *g)
 {
     return g->g_subs != NULL && g->g_subs->s_active;
+}
+
+time_t
+graph_subs_graph_now(const struct graph_subs *s)
+{
+    return clock_now() + s->s_skew;
+}
+
+/*
+ * Graph's clock, from the Date header of its answers: expirationDateTime
+ * is on that clock, so a daemon whose clock is off would ask for a time
+ * Graph takes as past or too far ahead, and would renew late.  A move of
+ * more than a second (Date has no finer grain) plans every subscription
+ * again.
+ */
+void
+graph_subs_clock(struct graph *g, time_t date)
+{
+    struct graph_subs *s = g->g_subs;
+    time_t skew;
+
+    if (s == NULL || date <= 0)
+        return;
+    skew = date - clock_now();
+    if (skew >= s->s_skew - 1 && skew <= s->s_skew + 1)
+        return;
+    if (skew - s->s_skew > 60 || s->s_skew - skew > 60)
+        log_info("graph clock skew=%lld old=%lld", (long long)skew,
+            (long long)s->s_skew);
+    s->s_skew = skew;
+    graph_subs_kick(g);
 }
 
 static void

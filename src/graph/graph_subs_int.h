@@ -28,8 +28,8 @@ struct graph_sub {
     char                   *sb_account;
     char                    sb_id[GRAPH_SUB_ID_LEN];  /* "" before */
     char                    sb_secret[GRAPH_SUB_SECRET_LEN];
-    time_t                  sb_expires;     /* as Graph granted */
-    int64_t                 sb_renew_at;    /* ms */
+    time_t                  sb_expires;     /* Graph's clock, granted */
+    time_t                  sb_renew_at;    /* Graph's clock */
     int64_t                 sb_not_before;  /* ms, after a failure */
     char                  **sb_users;       /* sorted */
     size_t                  sb_n;
@@ -77,8 +77,12 @@ struct graph_sub *graph_subs_find_id(const struct graph *g, const char *id);
  * needs a look (ms), or -1 while a request is out. */
 int64_t graph_sub_act(struct graph_sub *sb, int64_t now);
 
-/* Sets sb_renew_at from sb_expires: two thirds of the life left. */
-void graph_subs_renew_plan(struct graph_sub *sb);
+/* Sets sb_renew_at from sb_expires and the life granted (seconds): with
+ * a third of it left. */
+void graph_subs_renew_plan(struct graph_sub *sb, time_t life);
+
+/* Graph's clock now, as its Date headers tell. */
+time_t graph_subs_graph_now(const struct graph_subs *s);
 
 /* graph_notify.c: reads these users' presence now (a missed event, a
  * basic notification). */
