@@ -136,10 +136,10 @@ static const struct conf_key conf_keys[] = {
       STR(c_graph_notify_cert_file), "", 0, 0, NULL },
     { "graph", "notify_key_file", CONF_PATH,
       STR(c_graph_notify_key_file), "", 0, 0, NULL },
-    /* The keys that sign validation tokens of rich notifications. */
-    { "graph", "jwks_url", CONF_STR, STR(c_graph_jwks_url),
-      "https://login.microsoftonline.com/common/discovery/v2.0/keys",
-      0, 0, NULL },
+    /* The keys that sign validation tokens of rich notifications; empty:
+     * the login host's /common/discovery/v2.0/keys. */
+    { "graph", "jwks_url", CONF_STR, STR(c_graph_jwks_url), "", 0, 0,
+      NULL },
     { "store", "path", CONF_PATH, STR(c_store_path),
       "/var/lib/presgw/presgw.db", 0, 0, NULL },
     { "users", "map", CONF_PATH, STR(c_users_map), NULL, 0, 0, NULL },
@@ -342,7 +342,7 @@ static void
 conf_cloud_defaults(struct conf *c, const char *path, struct buf *errs)
 {
     const struct conf_cloud *cc = &conf_clouds[0];
-    size_t i;
+    size_t i, len;
 
     for (i = 0; i < sizeof(conf_clouds) / sizeof(conf_clouds[0]); i++)
         if (strcmp(conf_clouds[i].cc_name, c->c_graph_cloud) == 0)
@@ -363,6 +363,29 @@ conf_cloud_defaults(struct conf *c, const char *path, struct buf *errs)
         free(c->c_graph_scope);
         c->c_graph_scope = xasprintf("%s/.default", cc->cc_graph);
     }
+    if (c->c_graph_jwks_url[0] == '\0') {
+        len = strlen(c->c_graph_login_url);
+        while (len > 0 && c->c_graph_login_url[len - 1] == '/')
+            len--;
+        free(c->c_graph_jwks_url);
+        c->c_graph_jwks_url = xasprintf("%.*s/common/discovery/v2.0/keys",
+            (int)len, c->c_graph_login_url);
+    }
+}
+
+/* A certificate and its key load and belong together. */
+static void
+conf_check_key(const char *cert, const char *key, const char *what,
+    struct buf *errs)
+{
+    struct crypto_key *k;
+    char *err = NULL;
+
+    k = crypto_key_load(cert, key, &err);
+    if (k == NULL)
+        buf_printf(errs, "%s: %s\n", what, err);
+    crypto_key_free(k);
+    free(err);
 }
 
 /* Reports required keys that were not set, and values that disagree. */
@@ -402,6 +425,12 @@ conf_check(struct conf *c, const char *path, struct buf *errs)
         c->c_graph_notify_key_file[0] == '\0'))
         buf_printf(errs, "%s: graph.rich_notifications needs"
             " graph.notify_cert_file and graph.notify_key_file\n", path);
+    else if (strcmp(c->c_graph_rich, "yes") == 0)
+        conf_check_key(c->c_graph_notify_cert_file,
+            c->c_graph_notify_key_file, "graph.notify_cert_file", errs);
+    if (strncmp(c->c_graph_jwks_url, "http", 4) != 0)
+        buf_printf(errs, "%s: graph.jwks_url must be an http(s) URL\n",
+            path);
 }
 
 /* The HTTP listener's address, and its certificate and key, readable. */

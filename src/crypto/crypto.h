@@ -7,7 +7,7 @@
  *   the data under the same key, which is checked before anything is
  *   decrypted.
  * - Validation tokens in notifications are JWTs (RS256) checked against
- *   a JWKS key set: signature, audience, issuer's tenant, expiry.
+ *   a JWKS key set: signature, audience, caller, tenant, expiry.
  * - The application may sign in with a certificate instead of a secret:
  *   a client assertion JWT signed with the certificate's key.
  *
@@ -56,10 +56,22 @@ struct crypto_jwks;
 struct crypto_jwks *crypto_jwks_parse(const char *json, char **err);
 void crypto_jwks_free(struct crypto_jwks *ks);
 
+/* Nonzero when ks (may be NULL) holds a key named kid. */
+int crypto_jwks_has(const struct crypto_jwks *ks, const char *kid);
+
+/* The kid a compact JWS names in its header (malloc'd), or NULL; the
+ * token is not checked otherwise. */
+char *crypto_jwt_kid(const char *jwt);
+
+/* graph-api.md 3.6: the application id of Microsoft Graph Change
+ * Tracking, the caller of every validation token. */
+#define CRYPTO_GRAPH_CHANGE_TRACKING "0bf30f3b-4a52-48df-9a82-234910c4a086"
+
 /*
  * Checks a validation token: RS256 by a key of ks (by kid), aud equal to
- * audience, tid equal to tenant (when tenant is not NULL), nbf <= now <
- * exp with 300 s of skew.
+ * audience, the caller (azp, or appid in a v1.0 token) equal to
+ * CRYPTO_GRAPH_CHANGE_TRACKING, tid equal to tenant (when tenant is not
+ * NULL), nbf <= now < exp with 300 s of skew.
  */
 int crypto_jwt_verify(const struct crypto_jwks *ks, const char *jwt,
     const char *audience, const char *tenant, time_t now, char **err);

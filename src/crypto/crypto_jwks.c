@@ -191,3 +191,9 @@ crypto_jwks_find(const struct crypto_jwks *ks, const char *kid)
             return ks->ks_keys[i].jk_pkey;
     return NULL;
 }
+
+int
+crypto_jwks_has(const struct crypto_jwks *ks, const char *kid)
+{
+    return ks != NULL && kid != NULL && crypto_jwks_find(ks, kid) != NULL;
+}

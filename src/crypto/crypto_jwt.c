@@ -138,7 +138,24 @@ crypto_jwt_aud_ok(const cJSON *aud, const char *want)
     return 0;
 }
 
-/* The claims: audience, tenant, and the time window. */
+/*
+ * graph-api.md 3.6: the caller is Microsoft Graph Change Tracking, named
+ * by azp in v2.0 tokens and by appid in v1.0 ones.  Any application of
+ * any tenant can get a token for our audience from the platform; only
+ * this caller makes it Graph's.
+ */
+static int
+crypto_jwt_caller_ok(const cJSON *c)
+{
+    const cJSON *azp = cJSON_GetObjectItemCaseSensitive(c, "azp");
+    const cJSON *appid = cJSON_GetObjectItemCaseSensitive(c, "appid");
+    const cJSON *who = azp != NULL ? azp : appid;
+
+    return cJSON_IsString(who) &&
+        strcmp(who->valuestring, CRYPTO_GRAPH_CHANGE_TRACKING) == 0;
+}
+
+/* The claims: audience, caller, tenant, and the time window. */
 static int
 crypto_jwt_claims(const char *claims, const char *audience,
     const char *tenant, time_t now, char **err)
@@ -155,6 +172,8 @@ crypto_jwt_claims(const char *claims, const char *audience,
         crypto_err_set(err, "token claims are not JSON");
     else if (!crypto_jwt_aud_ok(aud, audience))
         crypto_err_set(err, "token audience is not ours");
+    else if (!crypto_jwt_caller_ok(c))
+        crypto_err_set(err, "token caller is not Graph change tracking");
     else if (tenant != NULL && (!cJSON_IsString(tid) ||
         strcmp(tid->valuestring, tenant) != 0))
         crypto_err_set(err, "token tenant is not ours");
@@ -192,4 +211,23 @@ crypto_jwt_verify(const struct crypto_jwks *ks, const char *jwt,
 out:
     crypto_jwt_parts_free(&p);
     return rc;
+}
+
+char *
+crypto_jwt_kid(const char *jwt)
+{
+    struct crypto_jwt_parts p;
+    const cJSON *kid;
+    char *out = NULL;
+    cJSON *h;
+
+    if (crypto_jwt_split(jwt, &p, NULL) < 0)
+        return NULL;
+    h = cJSON_Parse(p.jp_header);
+    kid = cJSON_GetObjectItemCaseSensitive(h, "kid");
+    if (cJSON_IsString(kid))
+        out = xstrdup(kid->valuestring);
+    cJSON_Delete(h);
+    crypto_jwt_parts_free(&p);
+    return out;
 }

@@ -15,6 +15,8 @@
  *   graph_accts.c  service accounts' delegated tokens
  *   graph_subs.c   change notification subscriptions
  *   graph_notify.c what Graph posts to our webhook
+ *   graph_notify_rich.c  rich notifications: content and tokens
+ *   graph_jwks.c   the identity platform's signing keys
  *
  * Everything here runs on the event loop thread.
  */
@@ -494,6 +496,10 @@ void graph_subs_reconfigure(struct graph *g);
 
 /* Nonzero when every watched user is covered by a live subscription. */
 int graph_subs_active(const struct graph *g);
+
+/* Graph answered with this Date header (0: none): subscription expiries
+ * are on Graph's clock, so one that moved has them planned again. */
+void graph_subs_clock(struct graph *g, time_t date);
 
 /*
  * graph_notify.c: the webhook's work queue and its presence reads.

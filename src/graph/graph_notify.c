@@ -13,7 +13,10 @@
  * A basic notification names the user only, so the users named are read
  * with getPresencesByUserId (one request for all that arrived together,
  * with the application token) and each presence goes on with its
- * sequenceNumber; graph_presence() drops versions already seen.
+ * sequenceNumber; graph_presence() drops versions already seen.  A rich
+ * notification carries the presence itself (graph_notify_rich.c); a batch
+ * whose validation tokens wait for the signing keys stays at the head of
+ * the queue until they come.
  */
 #include "config.h"
 
@@ -241,9 +244,9 @@ graph_notify_user(const cJSON *item)
     return graph_notify_str(rd, "id");
 }
 
-/* One item of a batch. */
+/* One item of a batch; trusted: its validation tokens verified. */
 static void
-graph_notify_item(struct graph *g, const cJSON *item)
+graph_notify_item(struct graph *g, const cJSON *item, int trusted)
 {
     struct graph_sub *sb = graph_notify_check(g, item);
     const char *event, *user;
@@ -256,9 +259,11 @@ graph_notify_item(struct graph *g, const cJSON *item)
         graph_notify_lifecycle(g, sb, event);
         return;
     }
-    if (cJSON_GetObjectItemCaseSensitive(item, "encryptedContent") != NULL &&
-        graph_notify_rich(g, item) == 0)
-        return;
+    if (trusted &&
+        cJSON_GetObjectItemCaseSensitive(item, "encryptedContent") != NULL) {
+        if (graph_notify_rich(g, sb, item) <= 0)
+            return;     /* taken, or refused */
+    }
     user = graph_notify_user(item);
     if (user == NULL || user[0] == '\0') {
         log_info("graph notify-bad-item reason=no-user sub=%s", sb->sb_id);
@@ -269,22 +274,27 @@ graph_notify_item(struct graph *g, const cJSON *item)
     free(one);
 }
 
-static void
+/* One body: 0 when done with, -1 when it waits for the signing keys. */
+static int
 graph_notify_body(struct graph *g, const struct graph_nbody *b)
 {
     cJSON *root = cJSON_ParseWithLength(b->nb_text, b->nb_len);
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
     const cJSON *item;
+    enum graph_tokens tk;
 
     if (!cJSON_IsArray(value)) {
         log_info("graph notify-refused reason=format bytes=%zu", b->nb_len);
         cJSON_Delete(root);
-        return;
+        return 0;
     }
-    graph_notify_tokens(g, root);
-    cJSON_ArrayForEach(item, value)
-        graph_notify_item(g, item);
+    tk = graph_notify_tokens(g, root);
+    if (tk != GRAPH_TOKENS_WAIT && tk != GRAPH_TOKENS_REFUSED) {
+        cJSON_ArrayForEach(item, value)
+            graph_notify_item(g, item, tk == GRAPH_TOKENS_OK);
+    }
     cJSON_Delete(root);
+    return tk == GRAPH_TOKENS_WAIT ? -1 : 0;
 }
 
 static void
@@ -296,12 +306,25 @@ graph_notify_work(su_root_magic_t *magic, su_timer_t *t,
     (void)magic;
     (void)t;
     while ((b = STAILQ_FIRST(&n->n_queue)) != NULL) {
+        if (graph_notify_body(n->n_g, b) < 0)
+            return;     /* graph_notify_resume() follows the keys */
         STAILQ_REMOVE_HEAD(&n->n_queue, nb_link);
         n->n_queued--;
-        graph_notify_body(n->n_g, b);
         free(b->nb_text);
         free(b);
     }
+}
+
+void
+graph_notify_resume(struct graph *g)
+{
+    struct graph_notify *n = g->g_notify;
+
+    if (n == NULL || n->n_queued == 0)
+        return;
+    su_timer_reset(n->n_work);
+    if (su_timer_set_interval(n->n_work, graph_notify_work, n, 0) < 0)
+        log_error("graph timer-failed what=notify");
 }
 
 /* Takes up to one chunk of the waiting ids into n_sent. */
@@ -429,6 +452,7 @@ graph_notify_done(void *arg, const struct graph_resp *rs)
     struct graph_notify *n = arg;
 
     n->n_req = NULL;
+    graph_subs_clock(n->n_g, rs->rs_date);
     if (rs->rs_status != 200) {
         graph_notify_failed(n, rs);
         return;

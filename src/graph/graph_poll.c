@@ -333,6 +333,7 @@ graph_poll_done(void *arg, const struct graph_resp *rs)
 
     c->pc_req = NULL;
     c->pc_state = GRAPH_PCHUNK_FREE;
+    graph_subs_clock(p->p_g, rs->rs_date);
     switch (graph_rate_classify(rs->rs_status)) {
     case GRAPH_OK:
         p->p_done++;

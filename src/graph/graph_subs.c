@@ -31,6 +31,7 @@ struct graph_subs;
 #define SU_TIMER_ARG_T  struct graph_subs
 #include "graph/graph_int.h"
 #include "graph/graph_subs_int.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 #define GRAPH_SUBS_NS           "gsub"
@@ -85,8 +86,10 @@ graph_subs_create(struct graph *g)
     struct graph_subs *s = xcalloc(1, sizeof(*s));
 
     s->s_g = g;
+    s->s_jwks = graph_jwks_create(g);
     s->s_timer = su_timer_create(su_root_task(g->g_root), 0);
     if (s->s_timer == NULL) {
+        graph_jwks_free(s->s_jwks);
         free(s);
         return NULL;
     }
@@ -117,6 +120,8 @@ graph_subs_free(struct graph_subs *s)
     free(s->s_v);
     graph_subs_watch_free(s);
     su_timer_destroy(s->s_timer);
+    graph_jwks_free(s->s_jwks);
+    crypto_key_free(s->s_key);
     free(s);
 }
 
@@ -283,10 +288,10 @@ graph_subs_restore_one(void *arg, const char *key, const char *value)
     }
     cJSON_Delete(o);
     graph_sub_set_state(sb, GRAPH_SUB_LIVE);
-    graph_subs_renew_plan(sb);
+    graph_subs_renew_plan(sb, s->s_g->g_conf.gc_sub_lifetime);
     log_info("graph sub-restored account=%s sub=%s users=%zu expires_in=%lld",
         key, sb->sb_id, sb->sb_n,
-        (long long)(sb->sb_expires - clock_now()));
+        (long long)(sb->sb_expires - graph_subs_graph_now(s)));
 }
 
 void
@@ -294,6 +299,7 @@ graph_subs_reconfigure(struct graph *g)
 {
     struct graph_subs *s = g->g_subs;
 
+    graph_notify_rich_key(s);
     if (g->g_store != NULL && !s->s_restored) {
         s->s_restored = 1;
         store_rec_each(g->g_store, GRAPH_SUBS_NS, graph_subs_restore_one,
@@ -334,6 +340,37 @@ int
 graph_subs_active(const struct graph *g)
 {
     return g->g_subs != NULL && g->g_subs->s_active;
+}
+
+time_t
+graph_subs_graph_now(const struct graph_subs *s)
+{
+    return clock_now() + s->s_skew;
+}
+
+/*
+ * Graph's clock, from the Date header of its answers: expirationDateTime
+ * is on that clock, so a daemon whose clock is off would ask for a time
+ * Graph takes as past or too far ahead, and would renew late.  A move of
+ * more than a second (Date has no finer grain) plans every subscription
+ * again.
+ */
+void
+graph_subs_clock(struct graph *g, time_t date)
+{
+    struct graph_subs *s = g->g_subs;
+    time_t skew;
+
+    if (s == NULL || date <= 0)
+        return;
+    skew = date - clock_now();
+    if (skew >= s->s_skew - 1 && skew <= s->s_skew + 1)
+        return;
+    if (skew - s->s_skew > 60 || s->s_skew - skew > 60)
+        log_info("graph clock skew=%lld old=%lld", (long long)skew,
+            (long long)s->s_skew);
+    s->s_skew = skew;
+    graph_subs_kick(g);
 }
 
 static void

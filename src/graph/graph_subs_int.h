@@ -28,8 +28,8 @@ struct graph_sub {
     char                   *sb_account;
     char                    sb_id[GRAPH_SUB_ID_LEN];  /* "" before */
     char                    sb_secret[GRAPH_SUB_SECRET_LEN];
-    time_t                  sb_expires;     /* as Graph granted */
-    int64_t                 sb_renew_at;    /* ms */
+    time_t                  sb_expires;     /* Graph's clock, granted */
+    time_t                  sb_renew_at;    /* Graph's clock */
     int64_t                 sb_not_before;  /* ms, after a failure */
     char                  **sb_users;       /* sorted */
     size_t                  sb_n;
@@ -41,6 +41,9 @@ struct graph_sub {
     unsigned                sb_gen;         /* the token sent */
     struct graph_req       *sb_req;
 };
+
+struct crypto_key;
+struct graph_jwks;
 
 struct graph_subs {
     struct graph           *s_g;
@@ -54,6 +57,8 @@ struct graph_subs {
     int                     s_cloud_said;
     size_t                  s_short;        /* accounts missing, said */
     time_t                  s_skew;         /* Graph's clock less ours */
+    struct crypto_key      *s_key;          /* rich: NULL when off */
+    struct graph_jwks      *s_jwks;         /* validation token keys */
 };
 
 const char *graph_sub_state_name(enum graph_sub_state st);
@@ -72,19 +77,66 @@ struct graph_sub *graph_subs_find_id(const struct graph *g, const char *id);
  * needs a look (ms), or -1 while a request is out. */
 int64_t graph_sub_act(struct graph_sub *sb, int64_t now);
 
-/* Sets sb_renew_at from sb_expires: two thirds of the life left. */
-void graph_subs_renew_plan(struct graph_sub *sb);
+/* Sets sb_renew_at from sb_expires and the life granted (seconds): with
+ * a third of it left. */
+void graph_subs_renew_plan(struct graph_sub *sb, time_t life);
+
+/* Graph's clock now, as its Date headers tell. */
+time_t graph_subs_graph_now(const struct graph_subs *s);
 
 /* graph_notify.c: reads these users' presence now (a missed event, a
  * basic notification). */
 void graph_notify_fetch(struct graph *g, char *const *ids, size_t n);
 
-/* graph_notify_rich.c: opens an item's encryptedContent and hands its
- * presence on; -1 when it cannot (the caller reads the user instead). */
-struct cJSON;
-int graph_notify_rich(struct graph *g, const struct cJSON *item);
+/* graph_notify.c: the work queue goes on after a wait for keys. */
+void graph_notify_resume(struct graph *g);
 
-/* Checks the batch's validationTokens (rich notifications). */
-void graph_notify_tokens(struct graph *g, const struct cJSON *root);
+/*
+ * graph_notify_rich.c: rich notifications (graph-api.md 3.6).
+ *
+ * Opens the encryptedContent of an item of sb and hands its presence on:
+ * 0.  1 when the item cannot be read this way (not our certificate,
+ * content incomplete): the caller reads the user as for a basic one.  -1
+ * when it is refused (logged): a wrong signature, content that does not
+ * open, a user sb does not watch.
+ */
+struct cJSON;
+int graph_notify_rich(struct graph *g, struct graph_sub *sb,
+    const struct cJSON *item);
+
+enum graph_tokens {
+    GRAPH_TOKENS_OK,        /* every token verified */
+    GRAPH_TOKENS_UNCHECKED, /* none, or no keys: content not trusted */
+    GRAPH_TOKENS_WAIT,      /* keys on the way: try the batch again */
+    GRAPH_TOKENS_REFUSED    /* a token failed: the batch is dropped */
+};
+
+/* Checks the batch's validationTokens, logging a refusal. */
+enum graph_tokens graph_notify_tokens(struct graph *g,
+    const struct cJSON *root);
+
+/* Loads (or drops) the key rich notifications are encrypted to, as the
+ * settings say; a key that fails to load leaves the one before. */
+void graph_notify_rich_key(struct graph_subs *s);
+
+/*
+ * graph_jwks.c: the platform's signing keys, fetched from jwks_url and
+ * kept.  graph_jwks_verify() checks a validation token at now (Graph's
+ * clock): WAIT while the keys are fetched (graph_notify_resume()
+ * follows), NOKEYS when none could be had; *err (malloc'd) says why.
+ */
+struct graph_jwks;
+
+enum graph_jwks_res {
+    GRAPH_JWKS_OK,
+    GRAPH_JWKS_BAD,
+    GRAPH_JWKS_WAIT,
+    GRAPH_JWKS_NOKEYS
+};
+
+struct graph_jwks *graph_jwks_create(struct graph *g);
+void graph_jwks_free(struct graph_jwks *j);
+enum graph_jwks_res graph_jwks_verify(struct graph_jwks *j, const char *jwt,
+    time_t now, char **err);
 
 #endif

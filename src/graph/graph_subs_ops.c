@@ -13,6 +13,7 @@
 #include <cJSON.h>
 
 #include "graph/graph_subs_int.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 static void graph_sub_done(void *arg, const struct graph_resp *rs);
@@ -44,12 +45,9 @@ graph_sub_parse_time(const char *s)
 }
 
 void
-graph_subs_renew_plan(struct graph_sub *sb)
+graph_subs_renew_plan(struct graph_sub *sb, time_t life)
 {
-    time_t now = clock_now();
-    int64_t left = (int64_t)(sb->sb_expires - now) * 1000;
-
-    sb->sb_renew_at = clock_now_ms() + (left > 0 ? left * 2 / 3 : 0);
+    sb->sb_renew_at = sb->sb_expires - (life > 0 ? life / 3 : 0);
 }
 
 /* The resource: graph-api.md 3.1, the quoted "id in (...)" form. */
@@ -75,6 +73,20 @@ graph_sub_lifecycle_url(const struct graph_conf *c)
         c->gc_notify_url);
 }
 
+/* graph-api.md 3.1 and 3.6: rich notifications, encrypted to our
+ * certificate, named by its thumbprint. */
+static void
+graph_sub_rich(cJSON *o, const struct crypto_key *k)
+{
+    cJSON_AddBoolToObject(o, "includeResourceData", k != NULL);
+    if (k == NULL)
+        return;
+    cJSON_AddStringToObject(o, "encryptionCertificate",
+        crypto_key_cert_b64(k));
+    cJSON_AddStringToObject(o, "encryptionCertificateId",
+        crypto_key_thumbprint(k));
+}
+
 static char *
 graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
 {
@@ -82,7 +94,7 @@ graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
     char *life = graph_sub_lifecycle_url(c);
     cJSON *o = cJSON_CreateObject();
 
-    graph_sub_time(when, sizeof(when), clock_now() + sb->sb_subs->s_skew +
+    graph_sub_time(when, sizeof(when), graph_subs_graph_now(sb->sb_subs) +
         c->gc_sub_lifetime);
     cJSON_AddStringToObject(o, "changeType", "updated");
     cJSON_AddStringToObject(o, "notificationUrl", c->gc_notify_url);
@@ -90,7 +102,7 @@ graph_sub_create_body(struct graph_sub *sb, const struct graph_conf *c)
     cJSON_AddStringToObject(o, "resource", res);
     cJSON_AddStringToObject(o, "expirationDateTime", when);
     cJSON_AddStringToObject(o, "clientState", sb->sb_secret);
-    cJSON_AddBoolToObject(o, "includeResourceData", 0);
+    graph_sub_rich(o, sb->sb_subs->s_key);
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(res);
@@ -144,8 +156,9 @@ graph_sub_create(struct graph_sub *sb)
     }
     body = graph_sub_create_body(sb, c);
     if (graph_sub_send(sb, "POST", url, body, GRAPH_SUB_CREATING) == 0)
-        log_info("graph sub-create account=%s users=%zu", sb->sb_account,
-            sb->sb_n);
+        log_info("graph sub-create account=%s users=%zu rich=%s",
+            sb->sb_account, sb->sb_n,
+            sb->sb_subs->s_key != NULL ? "yes" : "no");
     explicit_bzero(body, strlen(body));
     free(body);
     free(url);
@@ -157,7 +170,7 @@ graph_sub_renew(struct graph_sub *sb)
     const struct graph_conf *c = &sb->sb_subs->s_g->g_conf;
     char when[40], *url = graph_sub_url(sb, sb->sb_id), *body;
 
-    graph_sub_time(when, sizeof(when), clock_now() + sb->sb_subs->s_skew +
+    graph_sub_time(when, sizeof(when), graph_subs_graph_now(sb->sb_subs) +
         c->gc_sub_lifetime);
     body = xasprintf("{\"expirationDateTime\":\"%s\"}", when);
     if (graph_sub_send(sb, "PATCH", url, body, GRAPH_SUB_RENEWING) == 0)
@@ -188,10 +201,23 @@ graph_sub_list(struct graph_sub *sb)
     free(url);
 }
 
+/* Graph ends a subscription at its expiry: a new one, new secret. */
+static void
+graph_sub_expired(struct graph_sub *sb, time_t gnow)
+{
+    log_info("graph sub-expired account=%s sub=%s ago=%lld action=recreate",
+        sb->sb_account, sb->sb_id, (long long)(gnow - sb->sb_expires));
+    sb->sb_id[0] = '\0';
+    sb->sb_secret[0] = '\0';
+    graph_subs_forget(sb);
+    graph_sub_set_state(sb, GRAPH_SUB_NEW);
+}
+
 int64_t
 graph_sub_act(struct graph_sub *sb, int64_t now)
 {
     struct graph *g = sb->sb_subs->s_g;
+    time_t gnow = graph_subs_graph_now(sb->sb_subs);
 
     if (now < sb->sb_not_before)
         return sb->sb_not_before;
@@ -206,16 +232,18 @@ graph_sub_act(struct graph_sub *sb, int64_t now)
         graph_sub_delete(sb, sb->sb_id);
         return -1;
     }
+    if (sb->sb_id[0] != '\0' && gnow >= sb->sb_expires)
+        graph_sub_expired(sb, gnow);
     if (sb->sb_id[0] == '\0') {
         graph_sub_create(sb);
         return -1;
     }
-    if (sb->sb_renew_now || now >= sb->sb_renew_at ||
+    if (sb->sb_renew_now || gnow >= sb->sb_renew_at ||
         sb->sb_state != GRAPH_SUB_LIVE) {
         graph_sub_renew(sb);
         return -1;
     }
-    return sb->sb_renew_at;
+    return now + (int64_t)(sb->sb_renew_at - gnow) * 1000;
 }
 
 static const char *
@@ -261,6 +289,8 @@ graph_sub_granted(struct graph_sub *sb, const struct graph_resp *rs)
     int created = sb->sb_state == GRAPH_SUB_CREATING;
     time_t t = cJSON_IsString(exp) ? graph_sub_parse_time(exp->valuestring) :
         0;
+    time_t gnow = graph_subs_graph_now(sb->sb_subs);
+    time_t life = sb->sb_subs->s_g->g_conf.gc_sub_lifetime;
 
     if (created && (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
         strlen(id->valuestring) >= sizeof(sb->sb_id))) {
@@ -271,20 +301,19 @@ graph_sub_granted(struct graph_sub *sb, const struct graph_resp *rs)
     if (created)
         xstrlcpy(sb->sb_id, id->valuestring, sizeof(sb->sb_id));
     cJSON_Delete(o);
-    /* Graph may grant less than asked, and its clock is not ours: the
-     * shorter of the two lives counts. */
-    t -= sb->sb_subs->s_skew;
-    if (t <= 0 || t > clock_now() + sb->sb_subs->s_g->g_conf.gc_sub_lifetime)
-        t = clock_now() + sb->sb_subs->s_g->g_conf.gc_sub_lifetime;
+    /* Graph may grant less than asked; more than asked counts as what
+     * was asked. */
+    if (t <= gnow || t > gnow + life)
+        t = gnow + life;
     sb->sb_expires = t;
     sb->sb_failures = 0;
     sb->sb_renew_now = 0;
-    graph_subs_renew_plan(sb);
+    graph_subs_renew_plan(sb, t - gnow);
     graph_sub_set_state(sb, GRAPH_SUB_LIVE);
     graph_subs_save(sb);
     log_info("graph sub-%s account=%s sub=%s users=%zu expires_in=%lld",
         created ? "created" : "renewed", sb->sb_account, sb->sb_id, sb->sb_n,
-        (long long)(sb->sb_expires - clock_now()));
+        (long long)(sb->sb_expires - gnow));
 }
 
 /* After a 409: the subscription Graph already has for this account and
@@ -354,10 +383,7 @@ graph_sub_done(void *arg, const struct graph_resp *rs)
     long st = rs->rs_status;
 
     sb->sb_req = NULL;
-    /* expirationDateTime is on Graph's clock: a daemon whose clock is off
-     * would ask for a time Graph takes as past, or too far ahead. */
-    if (rs->rs_date > 0)
-        sb->sb_subs->s_skew = rs->rs_date - clock_now();
+    graph_subs_clock(g, rs->rs_date);
     if (st == 401) {
         graph_accts_drop(g, sb->sb_account, sb->sb_gen);
         graph_sub_failed(sb, rs);

@@ -223,6 +223,7 @@ graph_token_error(const struct graph_resp *rs, char *err, size_t errlen,
 static void
 graph_token_failed(struct graph_token *t, const struct graph_resp *rs)
 {
+    const char *cert = t->gt_g->g_conf.gc_client_cert_file;
     char err[64], code[32], after[32];
     enum log_level lvl;
     int64_t delay;
@@ -246,8 +247,10 @@ graph_token_failed(struct graph_token *t, const struct graph_resp *rs)
     graph_token_error(rs, err, sizeof(err), code, sizeof(code));
     if (rs->rs_status == 200)
         xstrlcpy(err, "bad-answer", sizeof(err));
-    log_msg(lvl, "graph token failed status=%ld error=%s code=%s after=%s",
-        rs->rs_status, err, code, after);
+    log_msg(lvl, "graph token failed status=%ld error=%s code=%s after=%s "
+        "credential=%s%s%s", rs->rs_status, err, code, after,
+        cert[0] != '\0' ? "certificate" : "secret",
+        cert[0] != '\0' ? " cert_file=" : "", cert);
 }
 
 static void

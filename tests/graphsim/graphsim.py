@@ -18,6 +18,7 @@ Standard library only.  See README.md next to this file.
 import argparse
 import collections
 import datetime
+import email.utils
 import json
 import math
 import os
@@ -890,6 +891,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass                             # the request log replaces this
+
+    def date_time_string(self, timestamp=None):
+        """The Date header, on the simulator clock as everything else."""
+        return email.utils.formatdate(
+            self.sim.now() if timestamp is None else timestamp, usegmt=True)
 
     @property
     def sim(self):

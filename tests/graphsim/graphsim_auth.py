@@ -184,7 +184,8 @@ def check_scope(scope):
                        "is not valid. The scope %s is not valid." % scope)
 
 
-def token_body(sim, client_id, user=None, scopes=(), refresh=False):
+def token_body(sim, client_id, user=None, scopes=(), refresh=False,
+               openid=False):
     lifetime = sim.token_lifetime
     body = {"token_type": "Bearer", "expires_in": lifetime,
             "ext_expires_in": lifetime,
@@ -195,8 +196,27 @@ def token_body(sim, client_id, user=None, scopes=(), refresh=False):
                 "access_token": body["access_token"]}
         if refresh:
             body["refresh_token"] = issue_refresh_token(sim, client_id,
-                                                        user, scopes)
+                                                        user, scopes, openid)
+        if openid:
+            body["id_token"] = id_token(sim, client_id, user)
     return body
+
+
+def id_token(sim, client_id, user):
+    """OpenID Connect Core 2: who signed in.  Signed by the platform key
+    when the cryptography package is there, else unsigned (alg none)."""
+    import json
+    now = int(sim.now())
+    claims = {"aud": client_id, "iss": issuer(sim), "iat": now, "nbf": now,
+              "exp": now + 3600, "tid": sim.tenant, "oid": user.id,
+              "sub": b64url(hashlib.sha256(user.id.encode()).digest()),
+              "preferred_username": user.upn, "name": user.upn,
+              "ver": "2.0"}
+    try:
+        return sign_jwt(sim, claims)
+    except ImportError:
+        head = b64url(json.dumps({"typ": "JWT", "alg": "none"}).encode())
+        return head + "." + b64url(json.dumps(claims).encode()) + "."
 
 
 def graph_scopes(scope_text):
@@ -278,7 +298,8 @@ def redeem_device_code(sim, fields, client_id):
     entry["state"] = "redeemed"
     scopes = entry["scope"].split()
     return token_body(sim, client_id, entry["user"], graph_scopes(
-        entry["scope"]), refresh="offline_access" in scopes)
+        entry["scope"]), refresh="offline_access" in scopes,
+        openid="openid" in scopes)
 
 
 def find_device_code(sim, user_code):
@@ -291,10 +312,11 @@ def find_device_code(sim, user_code):
 # --------------------------------------------------------------------------
 # Refresh tokens.
 
-def issue_refresh_token(sim, client_id, user, scopes):
+def issue_refresh_token(sim, client_id, user, scopes, openid=False):
     token = secrets.token_urlsafe(96)
     sim.auth.refresh_tokens[token] = {
         "client_id": client_id, "user": user, "scopes": list(scopes),
+        "openid": openid,
         "expires_at": sim.now() + sim.auth.refresh_lifetime,
         "revoked": False, "used": False}
     return token
@@ -325,9 +347,12 @@ def redeem_refresh_token(sim, fields, client_id):
                        "has been replaced.")
     entry["used"] = True
     scopes = entry["scopes"]
+    openid = entry["openid"]
     if fields.get("scope"):
         scopes = graph_scopes(fields["scope"])
-    return token_body(sim, client_id, entry["user"], scopes, refresh=True)
+        openid = "openid" in fields["scope"].split()
+    return token_body(sim, client_id, entry["user"], scopes, refresh=True,
+                      openid=openid)
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ with http.client (not urllib, so no proxy from the environment applies).
 import base64
 import http.client
 import importlib
+import email.utils
 import json
 import os
 import shutil
@@ -255,6 +256,21 @@ class AuthTest(SimTestCase):
         result = self.graph("GET", "/users/%s/presence" % ALICE, token=token)
         self.assertGraphError(result, 401, "InvalidAuthenticationToken")
         self.assertIn("expired", result[2]["error"]["message"])
+
+
+class DateHeaderTest(SimTestCase):
+
+    def test_date_header_follows_the_clock(self):
+        def date():
+            headers = self.sim.request("GET", "/_sim/health")[1]
+            return email.utils.parsedate_to_datetime(
+                headers["date"]).timestamp()
+
+        before = date()
+        self.sim.ctl("POST", "/clock", {"advance": 7200})
+        after = date()
+        self.assertGreaterEqual(after - before, 7200 - 5)
+        self.assertLess(after - before, 7200 + 60)
 
 
 class ValidationTest(SimTestCase):
@@ -878,6 +894,27 @@ class DeviceCodeTest(DelegatedTestCase):
         self.assertAadError(self.poll(code), 400, "expired_token", 70019)
         self.assertAadError(self.poll({"device_code": "made-up"}), 400,
                             "bad_verification_code", 70000)
+
+    def id_claims(self, body):
+        self.assertIn("id_token", body)
+        parts = body["id_token"].split(".")
+        self.assertEqual(len(parts), 3)
+        return json.loads(b64url_decode(parts[1]))
+
+    def test_id_token_names_who_signed_in(self):
+        body = self.sign_in(DELEGATED_SCOPE + " profile")
+        claims = self.id_claims(body)
+        self.assertEqual(claims["preferred_username"], SVC_UPN)
+        self.assertEqual(claims["oid"], SVC)
+        self.assertEqual(claims["tid"], TENANT)
+        self.assertEqual(claims["aud"], CLIENT_ID)
+        status, _, again = self.post_token({
+            "grant_type": "refresh_token", "client_id": CLIENT_ID,
+            "refresh_token": body["refresh_token"]})
+        self.assertEqual(status, 200, again)
+        self.assertEqual(self.id_claims(again)["oid"], SVC)
+        self.assertNotIn("id_token", self.sign_in(
+            "https://graph.microsoft.com/Presence.Read.All offline_access"))
 
     def test_refresh_only_with_offline_access(self):
         body = self.sign_in("https://graph.microsoft.com/Presence.Read.All")

@@ -39,7 +39,7 @@ grep -q '^svc1 .*signin-required' "$T/accounts.out" ||
 
 # A new sign-in while presgwd runs goes through the spool and SIGHUP.
 start_presgwd
-wait_for_log "graph account-loaded account=svc1 upn=- state=signin-required" 5 ||
+wait_for_log "graph account-loaded account=svc1 upn=$SVC_UPN state=signin-required" 5 ||
     fail "the state was not kept across a restart"
 ctl_login svc1 || fail "presgwctl login failed: $(cat "$T/ctl-svc1.out")"
 grep -q 'left for presgwd' "$T/ctl-svc1.out" ||

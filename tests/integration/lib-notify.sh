@@ -18,11 +18,12 @@ sim_service_account() {
 }
 
 # ctl_login NAME [UPN]: presgwctl login, approved through the simulator's
-# control API while presgwctl polls.  presgwctl's output goes to
+# control API while presgwctl polls; an empty NAME is left out, so the
+# account is named by the sign-in.  presgwctl's output goes to
 # $T/ctl-NAME.out; returns presgwctl's exit status.
 ctl_login() {
     local name=$1 upn=${2:-$SVC_UPN} out=$T/ctl-$1.out pid n code
-    "$PRESGWCTL" -c "$T/presgwd.conf" login "$name" >"$out" 2>&1 &
+    "$PRESGWCTL" -c "$T/presgwd.conf" login ${name:+"$name"} >"$out" 2>&1 &
     pid=$!
     it_pids="$it_pids $pid"
     n=100

@@ -20,7 +20,11 @@ INTEGRATION_TESTS = \
 	tests/integration/config_check.sh \
 	tests/integration/teams_change_by_webhook.sh \
 	tests/integration/graph_subscription_lifecycle.sh \
-	tests/integration/graph_account_revoked.sh
+	tests/integration/graph_account_revoked.sh \
+	tests/integration/teams_change_by_rich_notification.sh \
+	tests/integration/presgwctl_login_names_account.sh \
+	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
+	tests/integration/graph_token_by_certificate.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
@@ -28,6 +32,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 	tests/integration/lib.sh \
 	tests/integration/lib-gwq.sh \
 	tests/integration/ittool.py \
+	tests/integration/richtool.py \
 	tests/sipp/publish-call.xml \
 	tests/sipp/publish-cycle.xml \
 	tests/sipp/publish-dnd.xml \

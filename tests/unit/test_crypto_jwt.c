@@ -281,6 +281,51 @@ jwt_that_is_not_a_jws_fails_cleanly(void)
     }
 }
 
+/* A signed token whose caller claim is the given member ("" for none). */
+static int
+verify_caller(const char *member, char **err)
+{
+    char *c = xasprintf("{\"aud\":\"" AUD "\",\"exp\":%ld,\"tid\":\""
+        TID "\"%s}", NOW + 60, member);
+    char *jwt = make_jwt(signer.tk_pkey, H_K1, c);
+    int rc;
+
+    *err = NULL;
+    rc = crypto_jwt_verify(jwks, jwt, AUD, TID, NOW, err);
+    free(c);
+    free(jwt);
+    return rc;
+}
+
+#define CT_APP "\"0bf30f3b-4a52-48df-9a82-234910c4a086\""
+
+static void
+jwt_from_graph_change_tracking_by_appid_verifies(void)
+{
+    char *err;
+
+    CHECK(verify_caller(",\"appid\":" CT_APP ",\"ver\":\"1.0\"",
+        &err) == 0);
+    free(err);
+}
+
+static void
+jwt_from_another_caller_fails(void)
+{
+    char *err;
+    int rc;
+
+    rc = verify_caller(",\"azp\":\"" AUD "\"", &err);
+    refused(rc, err, "caller");
+    rc = verify_caller(",\"appid\":\"11111111-0000-0000-0000-000000000000"
+        "\"", &err);
+    refused(rc, err, "caller");
+    rc = verify_caller("", &err);
+    refused(rc, err, "caller");
+    rc = verify_caller(",\"azp\":42,\"appid\":" CT_APP, &err);
+    refused(rc, err, "caller");
+}
+
 static void
 jwks_by_certificate_verifies(void)
 {
@@ -421,6 +466,8 @@ main(void)
     TEST_RUN(jwt_with_alg_none_or_hmac_fails);
     TEST_RUN(jwt_with_a_tampered_payload_fails);
     TEST_RUN(jwt_that_is_not_a_jws_fails_cleanly);
+    TEST_RUN(jwt_from_graph_change_tracking_by_appid_verifies);
+    TEST_RUN(jwt_from_another_caller_fails);
     TEST_RUN(jwks_by_certificate_verifies);
     TEST_RUN(jwks_without_a_usable_key_is_refused);
     TEST_RUN(client_assertion_has_header_claims_and_signature);
