@@ -148,6 +148,22 @@ front_keep_answer(struct front_sub *ss, const sip_t *sip)
     front_keep_mark(ss);
 }
 
+/*
+ * The body version to keep.  A list resumed from its record has no
+ * members until it watches them again; until then the version it was
+ * loaded with stands.
+ */
+static unsigned long
+front_keep_version(const struct front_sub *ss)
+{
+    unsigned long v;
+
+    if (!ss->ss_is_list)
+        return ss->ss_version;
+    v = front_list_version(ss);
+    return v > ss->ss_version ? v : ss->ss_version;
+}
+
 static char *
 front_keep_json(const struct front_sub *ss)
 {
@@ -170,8 +186,7 @@ front_keep_json(const struct front_sub *ss)
     cJSON_AddNumberToObject(o, "local_cseq", fd->fd_lcseq);
     cJSON_AddNumberToObject(o, "remote_cseq", fd->fd_rcseq);
     cJSON_AddNumberToObject(o, "expires", (double)fd->fd_expires);
-    cJSON_AddNumberToObject(o, "version", (double)(ss->ss_is_list ?
-        front_list_version(ss) : ss->ss_version));
+    cJSON_AddNumberToObject(o, "version", (double)front_keep_version(ss));
     cJSON_AddNumberToObject(o, "rlmi_version", (double)ss->ss_rlmi_version);
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -462,6 +477,12 @@ front_resume(struct front *sf, struct store *st)
         free(kw.kw_bad_keys[i]);
     }
     free(kw.kw_bad_keys);
+    /* The CSeq and versions a resume skips to are written before any
+     * NOTIFY uses them: a crash before the next flush would otherwise
+     * resume from the old record and send the same numbers again. */
+    for (ss = sf->sf_subs; ss != NULL; ss = ss->ss_next)
+        front_keep_mark(ss);
+    front_keep_flush(sf);
     for (ss = sf->sf_subs; ss != NULL; ss = next) {
         next = ss->ss_next;
         front_keep_start(ss);

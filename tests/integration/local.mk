@@ -107,3 +107,9 @@ EXTRA_DIST += \
 	tests/integration/store_disk_full_keeps_serving.sh \
 	tests/integration/store_corrupt_refused_at_start.sh \
 	tests/integration/store_backup_while_running.sh
+
+# Crashes under load: presgwd killed with SIGKILL at random moments while
+# phones publish, watchers hold their dialogs and Teams changes.
+TESTS += tests/integration/fault_sigkill_under_load.sh
+EXTRA_DIST += tests/integration/fault_sigkill_under_load.sh \
+	tests/integration/faultload.py
