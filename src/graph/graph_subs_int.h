@@ -52,7 +52,7 @@ struct graph_subs {
     int                     s_active;       /* every user covered */
     int                     s_restored;
     int                     s_cloud_said;
-    size_t                  s_short;        /* accounts missing, said */
+    size_t                  s_short;        /* users uncovered, said */
     time_t                  s_skew;         /* Graph's clock less ours */
 };
 
