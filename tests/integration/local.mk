@@ -21,7 +21,8 @@ INTEGRATION_TESTS = \
 	tests/integration/teams_change_by_webhook.sh \
 	tests/integration/graph_subscription_lifecycle.sh \
 	tests/integration/graph_account_revoked.sh \
-	tests/integration/graph_651_users_two_subscriptions.sh
+	tests/integration/graph_651_users_two_subscriptions.sh \
+	tests/integration/graph_cloud_without_notifications_polls.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
