@@ -6,7 +6,8 @@
  * application and service account, at most 650 users each.  So the
  * watched ids, sorted, are cut into slices of 650 and slice i goes to the
  * i-th usable account in name order: 651 users need two accounts.  Users
- * no slice can take (too few accounts) stay with the plain poll.
+ * no slice can take (too few accounts) stay with the plain poll, and the
+ * log names them.
  *
  * Each subscription is a small state machine driven by one timer:
  * created (POST), renewed at two thirds of its life (PATCH; renewing also
@@ -449,6 +450,36 @@ graph_sub_set_users(struct graph_sub *sb, char *const *ids, size_t n)
 }
 
 /*
+ * Says which users no account's slice takes: the ids past the last
+ * slice, in id order, so the first and the last name them all.  Said
+ * again whenever their number changes, and once when all are covered.
+ */
+static void
+graph_subs_say_short(struct graph_subs *s, int on, size_t nacct)
+{
+    const struct graph_conf *c = &s->s_g->g_conf;
+    size_t taken = nacct * GRAPH_CHUNK_IDS, i;
+
+    if (!on || taken >= s->s_nwatch) {
+        if (on && s->s_short != 0)
+            log_info("graph subs-covered users=%zu accounts=%zu",
+                s->s_nwatch, nacct);
+        s->s_short = 0;
+        return;
+    }
+    if (s->s_short == s->s_nwatch - taken)
+        return;
+    s->s_short = s->s_nwatch - taken;
+    log_warn("graph subs-short users=%zu accounts=%zu needed=%zu "
+        "uncovered=%zu first=%s last=%s polled=%s", s->s_nwatch, nacct,
+        (s->s_nwatch + GRAPH_CHUNK_IDS - 1) / GRAPH_CHUNK_IDS, s->s_short,
+        s->s_watch[taken], s->s_watch[s->s_nwatch - 1],
+        c->gc_poll_interval > 0 ? "yes" : "no");
+    for (i = taken; i < s->s_nwatch; i++)
+        log_debug("graph subs-uncovered user=%s", s->s_watch[i]);
+}
+
+/*
  * Matches subscriptions to what is wanted: the slice of each usable
  * account.  One that is wrong (account gone or needing sign-in, other
  * users) is deleted; a missing one is created once its account is free.
@@ -458,7 +489,7 @@ graph_subs_plan(struct graph_subs *s)
 {
     struct graph *g = s->s_g;
     const char *names[GRAPH_SUBS_MAX];
-    size_t nacct = 0, i, first, n, need, covered = 0;
+    size_t nacct = 0, i, first, n, covered = 0;
     struct graph_sub *sb;
     int on = graph_subs_enabled(g);
 
@@ -481,12 +512,7 @@ graph_subs_plan(struct graph_subs *s)
         if (sb->sb_wanted && sb->sb_state == GRAPH_SUB_LIVE)
             covered += n;
     }
-    need = (s->s_nwatch + GRAPH_CHUNK_IDS - 1) / GRAPH_CHUNK_IDS;
-    if (on && need > nacct && s->s_short != need - nacct) {
-        s->s_short = need - nacct;
-        log_warn("graph subs-short users=%zu accounts=%zu needed=%zu "
-            "note=\"the rest are polled\"", s->s_nwatch, nacct, need);
-    }
+    graph_subs_say_short(s, on, nacct);
     graph_subs_set_active(s, on && s->s_nwatch > 0 &&
         covered == s->s_nwatch);
 }

@@ -55,7 +55,7 @@ struct graph_subs {
     int                     s_active;       /* every user covered */
     int                     s_restored;
     int                     s_cloud_said;
-    size_t                  s_short;        /* accounts missing, said */
+    size_t                  s_short;        /* users uncovered, said */
     time_t                  s_skew;         /* Graph's clock less ours */
     struct crypto_key      *s_key;          /* rich: NULL when off */
     struct graph_jwks      *s_jwks;         /* validation token keys */

@@ -16,6 +16,9 @@ status is 0 unless the bench itself could not run.
   3. Fan-out: W watchers of one user; the user changes in Teams; the time
      from presgwd's "pa teams" log line to the last NOTIFY; RSS per
      subscription.
+  3b. Webhook (webhook.py): the same change brought by a Graph change
+     notification with polling off, timed from the control call that
+     changed Teams to the first and the last NOTIFY.
   4. The cycles of 1 and 2 against Kamailio (presence + presence_xml,
      memory only), and the ratios.
 
@@ -27,8 +30,10 @@ Knobs (environment), each optional:
   BENCH_SUB_RATES      SUBSCRIBE cycle rates
   BENCH_KAM_PUB_RATES, BENCH_KAM_SUB_RATES   the same for Kamailio
   BENCH_WATCHERS       fan-out sizes (1,100,1000,10000)
-  BENCH_PARTS          which parts: pub,call,sub,memory,fanout,kamailio
-                       (all)
+  BENCH_PARTS          which parts: pub,call,sub,memory,fanout,webhook,
+                       kamailio (all)
+  BENCH_WEBHOOK_WATCHERS, BENCH_WEBHOOK_TRIALS   webhook part: sizes
+                       (1,100,1000) and changes timed at each (5)
   BENCH_MEM_WATCHERS   subscriptions per batch of the memory probe (10000)
   BENCH_KAMAILIO       "no" skips Kamailio
   BENCH_LOG_LEVEL      presgwd's log level (info)
@@ -52,6 +57,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+import webhook
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -294,7 +301,7 @@ class GraphSim:
              "--port", "0", "--port-file", port_file, "--tenant", TENANT,
              "--client-id", CLIENT_ID, "--client-secret", secret,
              "--users", users, "--rate-limit", "100000000",
-             "--log", self.log],
+             "--device-code-interval", "1", "--log", self.log],
             stdout=self.out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         end = time.monotonic() + 15
@@ -402,7 +409,7 @@ class LogTap(threading.Thread):
 
 class Presgwd:
     def __init__(self, binary, work, sim, secret_file, name, poll,
-                 level, tap=False):
+                 level, tap=False, graph_extra="", tail=""):
         self.work = work
         self.name = name
         self.port = free_block()
@@ -422,7 +429,7 @@ client_id = %(client)s
 client_secret_file = %(secret)s
 poll_interval = %(poll)d
 timeout = 10
-
+%(graph_extra)s
 [store]
 path = %(name)s.db
 
@@ -431,7 +438,7 @@ map = users.csv
 
 [log]
 level = %(level)s
-""" % {"port": self.port, "domain": DOMAIN, "sim": sim.url,
+%(tail)s""" % {"port": self.port, "graph_extra": graph_extra, "tail": tail, "domain": DOMAIN, "sim": sim.url,
                 "tenant": TENANT, "client": CLIENT_ID, "secret": secret_file,
                 "poll": poll, "name": name, "level": level})
         self.tap = None
@@ -620,7 +627,7 @@ class Bench:
         self.step_s = int(os.environ.get("BENCH_STEP_SECONDS") or 5)
         self.level = os.environ.get("BENCH_LOG_LEVEL") or "info"
         parts = os.environ.get("BENCH_PARTS") or \
-            "pub,call,sub,memory,fanout,kamailio"
+            "pub,call,sub,memory,fanout,webhook,kamailio"
         self.parts = set(p.strip() for p in parts.split(",") if p.strip())
         self.results = {"steps": [], "fanout": [], "notes": [],
                         "complaints": []}
@@ -1155,7 +1162,7 @@ class Bench:
 
     # -- the end ----------------------------------------------------------
 
-    def summary(self, cyc, kam, fan, mem):
+    def summary(self, cyc, kam, fan, mem, hook=None):
         say("")
         say("=" * 78)
         say("presgw bench summary (targets: DESIGN.md section 8)")
@@ -1216,6 +1223,10 @@ class Bench:
             line("fan-out to %d watcher%s, ms to last NOTIFY"
                  % (w, "" if w == 1 else "s"), ms(row.get("last_ms")),
                  "< %d at 10,000" % FANOUT_TARGET_MS)
+        for row in hook or []:
+            w = row["watchers"]
+            line("webhook, W=%d: ms from change to last NOTIFY" % w,
+                 ms(row.get("last_med")), "- (median; sim adds ~50)")
         for row in [r for r in fan or []
                     if r.get("bytes_per_sub") is not None]:
             line("RSS per subscription at W=%d, bytes"
@@ -1285,13 +1296,15 @@ class Bench:
                             if f.startswith(("-O", "-fsanitize"))))
                 say("WARNING: " + note)
                 self.results["notes"].append(note)
-        cyc, kam, fan, mem = {}, None, None, None
+        cyc, kam, fan, mem, hook = {}, None, None, None, None
         if self.parts & {"pub", "call", "sub"}:
             cyc = self.cycles()
         if "memory" in self.parts:
             mem = self.memory_start()
         if "fanout" in self.parts:
             fan = self.fanout()
+        if "webhook" in self.parts:
+            hook = webhook.WebhookPart(self, sys.modules[__name__]).run()
         if "kamailio" in self.parts:
             if os.environ.get("BENCH_KAMAILIO", "").lower() in ("no", "0"):
                 say("")
@@ -1306,7 +1319,7 @@ class Bench:
                 kam = self.kamailio_cycles()
         if mem is not None:
             mem = self.memory_finish(mem)
-        self.summary(cyc, kam, fan, mem)
+        self.summary(cyc, kam, fan, mem, hook)
         say("bench took %.0f s" % (time.monotonic() - t0))
         if os.environ.get("BENCH_JSON"):
             with open(os.environ["BENCH_JSON"], "w") as f:
@@ -1314,7 +1327,8 @@ class Bench:
                                       if isinstance(v, tuple)},
                            "kamailio": {k: v[0] for k, v in
                                         (kam or {}).items()},
-                           "fanout": fan, "memory": mem,
+                           "fanout": fan, "webhook": hook,
+                           "memory": mem,
                            "notes": self.results["notes"],
                            "complaints": [
                                {"where": c["where"],

@@ -5,12 +5,13 @@
 EXTRA_DIST += tests/bench/README.md \
 	tests/bench/bench.py \
 	tests/bench/watchers.py \
+	tests/bench/webhook.py \
 	tests/bench/kamailio.cfg \
 	tests/bench/pub-cycle-idle.xml \
 	tests/bench/pub-cycle-call.xml \
 	tests/bench/sub-cycle.xml
 
-bench: presgwd$(EXEEXT)
+bench: presgwd$(EXEEXT) presgwctl$(EXEEXT)
 	@if test "$(PYTHON3)" = no; then \
 	    echo "make bench: python3 not found" >&2; exit 1; fi
 	@if test "$(SIPP)" = no; then \

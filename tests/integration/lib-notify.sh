@@ -27,7 +27,7 @@ ctl_login() {
     pid=$!
     it_pids="$it_pids $pid"
     n=100
-    until grep -q 'enter the code' "$out"; do
+    until grep -q 'enter the code' "$out" 2>/dev/null; do
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid"
             it_forget "$pid"

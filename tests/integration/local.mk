@@ -24,7 +24,9 @@ INTEGRATION_TESTS = \
 	tests/integration/teams_change_by_rich_notification.sh \
 	tests/integration/presgwctl_login_names_account.sh \
 	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
-	tests/integration/graph_token_by_certificate.sh
+	tests/integration/graph_token_by_certificate.sh \
+	tests/integration/graph_651_users_two_subscriptions.sh \
+	tests/integration/graph_cloud_without_notifications_polls.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \

@@ -8,3 +8,8 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/testlib.h
 tests_unit_test_store_faults_SOURCES = tests/unit/test_store_faults.c \
 	tests/unit/testlib.h
 tests_unit_test_pa_SOURCES = tests/unit/test_pa.c tests/unit/testlib.h
+# graph.cloud: national cloud hosts, and which clouds have notifications.
+check_PROGRAMS += tests/unit/test_conf_cloud
+TESTS += tests/unit/test_conf_cloud
+tests_unit_test_conf_cloud_SOURCES = tests/unit/test_conf_cloud.c \
+	tests/unit/testlib.h
