@@ -695,6 +695,8 @@ graph_write_kick(struct graph *g)
             break;
         n = graph_queue_take(w->w_queue, now, graph_write_room(w), ids,
             its);
+        if (n == 0)
+            break;
         if (n == 1)
             graph_write_send(w, ids[0], &its[0], tok);
         else
