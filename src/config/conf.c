@@ -107,6 +107,9 @@ static const struct conf_key conf_keys[] = {
     /* The longest wait between two tries of a write while Graph fails. */
     { "graph", "retry_max_delay", CONF_NUM, STR(c_graph_retry_max_delay),
       "60", 1, 3600, NULL },
+    /* Several users' writes ready at once go in $batch requests. */
+    { "graph", "batch", CONF_WORD, STR(c_graph_batch),
+      "yes", 0, 0, "yes|no" },
     { "graph", "call_end", CONF_WORD, STR(c_graph_call_end),
       "available", 0, 0, "available|clear" },
     { "graph", "away_mode", CONF_WORD, STR(c_graph_away_mode),

@@ -36,6 +36,7 @@ struct conf {
     long    c_graph_timeout;
     long    c_graph_queue_max;
     long    c_graph_retry_max_delay;
+    char   *c_graph_batch;       /* "yes" or "no": $batch for bursts */
     char   *c_graph_call_end;    /* "available" or "clear" */
     char   *c_graph_away_mode;   /* "preferred" or "session" */
     char   *c_graph_cloud;       /* global, usgov, usgovdod, china */

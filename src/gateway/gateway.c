@@ -76,6 +76,7 @@ gw_graph_conf(const struct conf *c, struct graph_conf *gc)
     gc->gc_timeout = c->c_graph_timeout;
     gc->gc_queue_max = c->c_graph_queue_max;
     gc->gc_retry_max_delay = c->c_graph_retry_max_delay;
+    gc->gc_batch = strcmp(c->c_graph_batch, "yes") == 0;
     gc->gc_notify_url = c->c_graph_notify_url;
     gc->gc_lifecycle_url = c->c_graph_lifecycle_url;
     gc->gc_sub_lifetime = c->c_graph_sub_lifetime;

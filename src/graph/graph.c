@@ -317,9 +317,10 @@ graph_create(su_root_t *root, const struct graph_conf *conf,
     graph_conf_check(&g->g_conf);
     graph_poll_reconfigure(g);
     log_info("graph started graph_url=%s tenant=%s poll_interval=%ld "
-        "queue_max=%ld retry_max_delay=%ld", g->g_conf.gc_graph_url,
-        g->g_conf.gc_tenant_id, g->g_conf.gc_poll_interval,
-        g->g_conf.gc_queue_max, g->g_conf.gc_retry_max_delay);
+        "queue_max=%ld retry_max_delay=%ld batch=%s",
+        g->g_conf.gc_graph_url, g->g_conf.gc_tenant_id,
+        g->g_conf.gc_poll_interval, g->g_conf.gc_queue_max,
+        g->g_conf.gc_retry_max_delay, g->g_conf.gc_batch ? "yes" : "no");
     return g;
 
 fail:

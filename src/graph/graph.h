@@ -11,7 +11,9 @@
  * one write at a time probes it.  A 401 renews the token.  Refusals (400,
  * 403, 404) are logged and dropped.  While a user's session is in a call,
  * setPresence is sent again every call_refresh seconds so it does not
- * expire.
+ * expire.  With gc_batch, writes of several users ready at once go
+ * together in $batch requests of at most 20, one write per user each;
+ * every inner answer is taken as that of a request sent alone.
  *
  * Reads: every poll_interval seconds the watched users are read with
  * getPresencesByUserId in chunks of at most 650 ids; each result is handed
@@ -43,6 +45,7 @@ struct graph_conf {
     long        gc_timeout;       /* per HTTP request, s */
     long        gc_queue_max;     /* users with writes pending, at most */
     long        gc_retry_max_delay; /* s; the backoff's cap; 0: 60 */
+    int         gc_batch;         /* several users' writes in one $batch */
 
     /* Change notifications (graph_subs.c). */
     const char *gc_notify_url;    /* public URL for Graph; "": none */

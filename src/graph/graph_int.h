@@ -6,6 +6,7 @@
  *   graph_http.c   libcurl multi on su_root: one request, one callback
  *   graph_token.c  the client credentials token and its renewal
  *   graph_write.c  setPresence and friends, driven by the write queue
+ *   graph_batch.c  JSON batches: several requests in one $batch
  *   graph_queue.c  the write queue itself, free of any I/O
  *   graph_poll.c   getPresencesByUserId in chunks
  *   graph_rate.c   what an answer means and how long to wait
@@ -123,6 +124,7 @@ struct graph_resp {
     const char  *rs_retry_after; /* the Retry-After header, or NULL */
     int64_t      rs_ms;          /* how long the request took */
     time_t       rs_date;        /* the Date header, or 0 */
+    int          rs_batch;       /* enum graph_batch_kind */
 };
 
 typedef void graph_http_cb(void *arg, const struct graph_resp *rs);
@@ -243,6 +245,7 @@ enum graph_mech {
 
 #define GRAPH_INTENT_REFRESH    0x01u   /* resent to keep a call shown */
 #define GRAPH_INTENT_REAUTHED   0x02u   /* already retried after a 401 */
+#define GRAPH_INTENT_ALONE      0x04u   /* a batch lost it: send it alone */
 
 struct graph_intent {
     enum graph_mech  gi_mech;
@@ -284,6 +287,14 @@ int graph_queue_ready(struct graph_queue *q, int64_t now);
  * graph_queue_retry() for that user) or NULL. */
 const char *graph_queue_next(struct graph_queue *q, int64_t now,
     struct graph_intent *out);
+
+/* Takes up to max writes that may share one $batch, as graph_queue_next()
+ * would hand them out: one per user (a user's next write waits for the
+ * answer to this one, so a batch never reorders a user's writes), and a
+ * write flagged GRAPH_INTENT_ALONE only by itself.  Returns how many
+ * were put in ids and its. */
+size_t graph_queue_take(struct graph_queue *q, int64_t now, size_t max,
+    const char **ids, struct graph_intent *its);
 
 /* The write in flight for id has ended, sent or given up.  For a session
  * write, refresh_at >= 0 asks graph_queue_refresh() to queue it again at
@@ -357,6 +368,60 @@ void graph_write_restored(struct graph *g, unsigned probes,
 
 /* Formats an ISO 8601 duration ("PT5M", "P1DT2H") for secs > 0. */
 void graph_write_duration(char *out, size_t len, long secs);
+
+/*
+ * graph_batch.c: JSON batching (graph-api.md 5): up to GRAPH_BATCH_MAX
+ * requests in one POST to {graph_url}/$batch.  Graph answers each inner
+ * request on its own (and throttles each on its own: a batch saves round
+ * trips, not rate budget), so each request's callback gets an answer as
+ * if it had been sent alone, with rs_batch saying where it came from.
+ */
+#define GRAPH_BATCH_MAX         20
+
+enum graph_batch_kind {
+    GRAPH_BATCH_NONE = 0,   /* sent alone */
+    GRAPH_BATCH_INNER,      /* Graph's answer to this request */
+    GRAPH_BATCH_OUTER,      /* the batch's own answer speaks for all of
+                               it: no answer, 401, 408, 429, 5xx */
+    GRAPH_BATCH_LOST        /* the batch was answered but not this
+                               request (refused or unreadable batch, an
+                               answer missing): send it again alone */
+};
+
+struct graph_batch_item {
+    const char     *bi_path;    /* below graph_url: "/users/ID/..." */
+    const char     *bi_body;    /* JSON text, or NULL */
+    graph_http_cb  *bi_cb;
+    void           *bi_arg;
+};
+
+/* One inner answer, as graph_batch_decode() found it. */
+struct graph_batch_answer {
+    long        ba_status;      /* 0: the answer has none for it */
+    char       *ba_body;        /* JSON text (owned), or NULL */
+    char        ba_retry_after[64];
+};
+
+/* The $batch body for n (1..GRAPH_BATCH_MAX) POSTs: ids "1".."n" in
+ * order, no dependsOn.  The caller frees it with cJSON_free(). */
+char *graph_batch_encode(const struct graph_batch_item *items, size_t n);
+
+/* Reads a $batch answer into out[0..n-1], by id.  Returns 0, or -1 when
+ * the text is no batch answer; out is then all zero. */
+int graph_batch_decode(const char *text, size_t len,
+    struct graph_batch_answer *out, size_t n);
+void graph_batch_answers_free(struct graph_batch_answer *a, size_t n);
+
+/* Sends items as one POST to $batch, with method POST each; each
+ * callback is called once, in order, then done(arg) once.  NULL (and no
+ * callback) when the request cannot start. */
+struct graph_batch;
+struct graph_batch *graph_batch_send(struct graph *g,
+    const struct graph_batch_item *items, size_t n, const char *bearer,
+    void (*done)(void *arg), void *arg);
+
+/* Cancels a batch before it ends; no callback is called.  Accepts NULL. */
+void graph_batch_cancel(struct graph_batch *b);
 
 /*
  * graph_outage.c: Graph is down when a write fails for a reason of

@@ -359,6 +359,35 @@ graph_queue_next(struct graph_queue *q, int64_t now,
     return u->qu_id;
 }
 
+/* The write graph_queue_next() would hand out now, or NULL. */
+static const struct graph_intent *
+graph_queue_peek(struct graph_queue *q, int64_t now)
+{
+    const struct graph_quser *u;
+
+    if (!graph_queue_ready(q, now))
+        return NULL;
+    u = TAILQ_FIRST(&q->q_ready);
+    return &u->qu_slot[u->qu_order[0]];
+}
+
+size_t
+graph_queue_take(struct graph_queue *q, int64_t now, size_t max,
+    const char **ids, struct graph_intent *its)
+{
+    const struct graph_intent *it;
+    size_t n = 0;
+
+    while (n < max && (it = graph_queue_peek(q, now)) != NULL) {
+        if ((it->gi_flags & GRAPH_INTENT_ALONE) && n > 0)
+            break;
+        ids[n] = graph_queue_next(q, now, &its[n]);
+        if (its[n++].gi_flags & GRAPH_INTENT_ALONE)
+            break;
+    }
+    return n;
+}
+
 void
 graph_queue_done(struct graph_queue *q, const char *id, int64_t refresh_at)
 {

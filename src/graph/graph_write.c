@@ -13,6 +13,14 @@
  * Failed writes are tried again for as long as they are their user's
  * newest: a newer intent replaces them in the queue and in the store.
  *
+ * When several users' writes are ready at once (after an outage, a hold,
+ * a restart, or more than the pipe takes), they go together in $batch
+ * requests (graph_batch.c), one write per user each, so a user's writes
+ * keep their order.  Each inner answer is taken exactly as the answer to
+ * that write alone would be; a batch Graph did not take as such sends
+ * its writes again alone.  A lone write goes alone, and so does the probe
+ * of an outage.
+ *
  * While the last session written for a user is a call, the queue brings
  * the same setPresence back every call_refresh seconds, so the session
  * does not expire under a long call.
@@ -76,7 +84,8 @@ struct graph_wreq {
     struct graph_intent         wr_it;
     unsigned                    wr_gen;     /* token it was sent with */
     int                         wr_probe;   /* sent while Graph was down */
-    struct graph_req           *wr_req;
+    struct graph_req           *wr_req;     /* sent alone */
+    struct graph_batch         *wr_batch;   /* sent in this batch */
     LIST_ENTRY(graph_wreq)      wr_link;
 };
 
@@ -85,7 +94,8 @@ struct graph_writer {
     struct graph_queue         *w_queue;
     su_timer_t                 *w_timer;    /* delayed users, refreshes */
     LIST_HEAD(, graph_wreq)     w_reqs;
-    unsigned                    w_inflight;
+    unsigned                    w_inflight; /* writes on the wire */
+    unsigned                    w_nreqs;    /* requests: a batch is one */
     size_t                      w_queue_max;
     size_t                      w_refused;  /* since the queue filled */
     struct graph_outage         w_outage;
@@ -175,6 +185,19 @@ graph_write_wreq_free(struct graph_wreq *wr)
     free(wr);
 }
 
+/* Cancels the batch b once, though several writes are in it. */
+static void
+graph_write_cancel_batch(struct graph_writer *w, struct graph_batch *b)
+{
+    struct graph_wreq *wr;
+
+    LIST_FOREACH(wr, &w->w_reqs, wr_link) {
+        if (wr->wr_batch == b)
+            wr->wr_batch = NULL;
+    }
+    graph_batch_cancel(b);
+}
+
 void
 graph_write_free(struct graph_writer *w)
 {
@@ -184,6 +207,8 @@ graph_write_free(struct graph_writer *w)
         return;
     while (!LIST_EMPTY(&w->w_reqs)) {
         wr = LIST_FIRST(&w->w_reqs);
+        if (wr->wr_batch != NULL)
+            graph_write_cancel_batch(w, wr->wr_batch);
         LIST_REMOVE(wr, wr_link);
         graph_http_cancel(wr->wr_req);
         graph_write_wreq_free(wr);
@@ -278,14 +303,15 @@ graph_write_body(const struct graph *g, const struct graph_intent *it,
     return text;
 }
 
-/* {graph_url}/users/{id}/presence/{action} */
+/* {graph_url}/users/{id}/presence/{action}, or without the graph_url
+ * (base NULL) for a $batch. */
 static char *
-graph_write_url(const struct graph *g, const char *id, const char *action)
+graph_write_url(const char *base, const char *id, const char *action)
 {
     struct buf b;
 
     buf_init(&b, 4096);
-    buf_printf(&b, "%s/users/", g->g_conf.gc_graph_url);
+    buf_printf(&b, "%s/users/", base != NULL ? base : "");
     graph_http_escape(&b, id);
     buf_printf(&b, "/presence/%s", action);
     if (b.b_overflow) {
@@ -296,8 +322,39 @@ graph_write_url(const struct graph *g, const char *id, const char *action)
 }
 
 static void graph_write_done(void *arg, const struct graph_resp *rs);
+static void graph_write_answer(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs);
 static void graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
     const struct graph_resp *rs);
+
+/* A write about to go out, alone or in a batch: logged, not yet on the
+ * wire nor counted. */
+static struct graph_wreq *
+graph_write_wreq(struct graph_writer *w, const char *id,
+    const struct graph_intent *it, int batched)
+{
+    const struct graph_op *op = graph_write_op(it->gi_mech, it->gi_value);
+    struct graph_wreq *wr = xcalloc(1, sizeof(*wr));
+
+    wr->wr_g = w->w_g;
+    wr->wr_user = xstrdup(id);
+    wr->wr_it = *it;
+    wr->wr_gen = graph_token_gen(w->w_g);
+    wr->wr_probe = w->w_outage.go_down;
+    log_info("graph write user=%s op=%s state=%s%s%s%s", id, op->op_action,
+        op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
+        " refresh=yes" : "", wr->wr_probe ? " probe=yes" : "",
+        batched ? " batch=yes" : "");
+    return wr;
+}
+
+/* A write that could not even start goes back to the queue. */
+static void
+graph_write_unsent(struct graph_writer *w, struct graph_wreq *wr)
+{
+    graph_write_retry(w, wr, NULL);
+    graph_write_wreq_free(wr);
+}
 
 static void
 graph_write_send(struct graph_writer *w, const char *id,
@@ -305,34 +362,85 @@ graph_write_send(struct graph_writer *w, const char *id,
 {
     struct graph *g = w->w_g;
     const struct graph_op *op = graph_write_op(it->gi_mech, it->gi_value);
-    struct graph_wreq *wr = xcalloc(1, sizeof(*wr));
+    struct graph_wreq *wr = graph_write_wreq(w, id, it, 0);
     char *url, *body;
 
-    wr->wr_g = g;
-    wr->wr_user = xstrdup(id);
-    wr->wr_it = *it;
-    wr->wr_gen = graph_token_gen(g);
-    wr->wr_probe = w->w_outage.go_down;
-    url = graph_write_url(g, id, op->op_action);
+    url = graph_write_url(g->g_conf.gc_graph_url, id, op->op_action);
     body = graph_write_body(g, it, op);
-    if (url != NULL && body != NULL) {
-        log_info("graph write user=%s op=%s state=%s%s%s", id,
-            op->op_action, op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
-            " refresh=yes" : "", wr->wr_probe ? " probe=yes" : "");
+    if (url != NULL && body != NULL)
         wr->wr_req = graph_http_request(g->g_http, "POST", url,
             "application/json", body, tok, g->g_conf.gc_timeout,
             graph_write_done, wr);
-    }
     free(url);
     cJSON_free(body);
 
     if (wr->wr_req == NULL) {
-        graph_write_retry(w, wr, NULL);
-        graph_write_wreq_free(wr);
+        graph_write_unsent(w, wr);
         return;
     }
     LIST_INSERT_HEAD(&w->w_reqs, wr, wr_link);
     w->w_inflight++;
+    w->w_nreqs++;
+}
+
+/* One write of a batch answered: as if it had gone alone. */
+static void
+graph_write_inner_done(void *arg, const struct graph_resp *rs)
+{
+    struct graph_wreq *wr = arg;
+
+    graph_write_answer(wr->wr_g->g_writer, wr, rs);
+}
+
+/* Every write of a batch is answered: the pipe has room again. */
+static void
+graph_write_batch_done(void *arg)
+{
+    struct graph_writer *w = arg;
+
+    w->w_nreqs--;
+    graph_write_kick(w->w_g);
+}
+
+/* The url and body of each write, then one $batch with them all. */
+static void
+graph_write_send_batch(struct graph_writer *w, const char **ids,
+    const struct graph_intent *its, size_t n, const char *tok)
+{
+    struct graph_batch_item items[GRAPH_BATCH_MAX];
+    struct graph_wreq *wrs[GRAPH_BATCH_MAX];
+    char *paths[GRAPH_BATCH_MAX], *bodies[GRAPH_BATCH_MAX];
+    const struct graph_op *op;
+    struct graph_batch *b = NULL;
+    size_t i, ok = 0;
+
+    for (i = 0; i < n; i++) {
+        op = graph_write_op(its[i].gi_mech, its[i].gi_value);
+        wrs[i] = graph_write_wreq(w, ids[i], &its[i], 1);
+        paths[i] = graph_write_url(NULL, ids[i], op->op_action);
+        bodies[i] = graph_write_body(w->w_g, &its[i], op);
+        items[i].bi_path = paths[i];
+        items[i].bi_body = bodies[i];
+        items[i].bi_cb = graph_write_inner_done;
+        items[i].bi_arg = wrs[i];
+        ok += paths[i] != NULL && bodies[i] != NULL;
+    }
+    if (ok == n)
+        b = graph_batch_send(w->w_g, items, n, tok, graph_write_batch_done,
+            w);
+    for (i = 0; i < n; i++) {
+        free(paths[i]);
+        cJSON_free(bodies[i]);
+        if (b == NULL) {
+            graph_write_unsent(w, wrs[i]);
+            continue;
+        }
+        wrs[i]->wr_batch = b;
+        LIST_INSERT_HEAD(&w->w_reqs, wrs[i], wr_link);
+        w->w_inflight++;
+    }
+    if (b != NULL)
+        w->w_nreqs++;
 }
 
 static void
@@ -462,12 +570,29 @@ graph_write_reauth(struct graph_writer *w, struct graph_wreq *wr,
     graph_queue_retry(w->w_queue, wr->wr_user, &it, 0);
 }
 
+/* The batch it went in was answered, but not this write: it goes again
+ * at once, alone, with its tries as they were. */
 static void
-graph_write_done(void *arg, const struct graph_resp *rs)
+graph_write_alone(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
 {
-    struct graph_wreq *wr = arg;
-    struct graph *g = wr->wr_g;
-    struct graph_writer *w = g->g_writer;
+    const struct graph_op *op;
+    struct graph_intent it = wr->wr_it;
+
+    op = graph_write_op(it.gi_mech, it.gi_value);
+    log_info("graph retry user=%s op=%s status=%ld reason=\"%s\" "
+        "after=0s action=alone", wr->wr_user, op->op_action, rs->rs_status,
+        rs->rs_error);
+    it.gi_flags |= GRAPH_INTENT_ALONE;
+    graph_queue_retry(w->w_queue, wr->wr_user, &it, 0);
+}
+
+/* Acts on the answer to one write, sent alone or in a batch, and frees
+ * it. */
+static void
+graph_write_answer(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs)
+{
     enum graph_result res = graph_rate_classify(rs->rs_status);
 
     LIST_REMOVE(wr, wr_link);
@@ -482,21 +607,29 @@ graph_write_done(void *arg, const struct graph_resp *rs)
         res = wr->wr_it.gi_mech == GRAPH_MECH_SESSION &&
             wr->wr_it.gi_value == PRES_SESS_CLEAR ? GRAPH_OK : GRAPH_FAILED;
 
-    switch (res) {
-    case GRAPH_OK:
+    if (rs->rs_batch == GRAPH_BATCH_LOST)
+        graph_write_alone(w, wr, rs);
+    else if (res == GRAPH_OK)
         graph_write_ok(w, wr, rs);
-        break;
-    case GRAPH_RETRY:
+    else if (res == GRAPH_RETRY)
         graph_write_retry(w, wr, rs);
-        break;
-    case GRAPH_REAUTH:
+    else if (res == GRAPH_REAUTH)
         graph_write_reauth(w, wr, rs);
-        break;
-    default:
+    else
         graph_write_drop(w, wr, rs);
-        break;
-    }
     graph_write_wreq_free(wr);
+}
+
+/* A write sent alone was answered. */
+static void
+graph_write_done(void *arg, const struct graph_resp *rs)
+{
+    struct graph_wreq *wr = arg;
+    struct graph *g = wr->wr_g;
+    struct graph_writer *w = g->g_writer;
+
+    w->w_nreqs--;
+    graph_write_answer(w, wr, rs);
     graph_write_kick(g);
 }
 
@@ -533,24 +666,41 @@ graph_write_arm(struct graph_writer *w, int64_t now)
         log_error("graph timer-failed what=write");
 }
 
+/* How many writes the next request may carry: one while Graph is down
+ * (the probe) or batching is off, else a batch's worth. */
+static size_t
+graph_write_room(const struct graph_writer *w)
+{
+    if (!w->w_g->g_conf.gc_batch || w->w_outage.go_down)
+        return 1;
+    return GRAPH_BATCH_MAX;
+}
+
 void
 graph_write_kick(struct graph *g)
 {
     struct graph_writer *w = g->g_writer;
     int64_t now = clock_now_ms();
-    struct graph_intent it;
-    const char *id, *tok;
+    struct graph_intent its[GRAPH_BATCH_MAX];
+    const char *ids[GRAPH_BATCH_MAX], *tok;
+    size_t n;
 
     graph_queue_refresh(w->w_queue, now, now + GRAPH_REFRESH_RETRY_MS);
     while (graph_queue_ready(w->w_queue, now)) {
-        if (w->w_inflight >= GRAPH_WRITES_MAX || graph_held(g, now) ||
+        if (w->w_nreqs >= GRAPH_WRITES_MAX || graph_held(g, now) ||
             !graph_outage_gate(&w->w_outage, now, w->w_inflight))
             break;
         tok = graph_token_get(g);
         if (tok == NULL)
             break;
-        id = graph_queue_next(w->w_queue, now, &it);
-        graph_write_send(w, id, &it, tok);
+        n = graph_queue_take(w->w_queue, now, graph_write_room(w), ids,
+            its);
+        if (n == 0)
+            break;
+        if (n == 1)
+            graph_write_send(w, ids[0], &its[0], tok);
+        else
+            graph_write_send_batch(w, ids, its, n, tok);
     }
     graph_write_arm(w, now);
 }

@@ -2,7 +2,8 @@
 libpresgw_a_SOURCES += src/graph/graph.h src/graph/graph_int.h \
 	src/graph/graph.c src/graph/graph_http.c src/graph/graph_token.c \
 	src/graph/graph_cred.h src/graph/graph_cred.c \
-	src/graph/graph_write.c src/graph/graph_queue.c src/graph/graph_poll.c \
+	src/graph/graph_write.c src/graph/graph_batch.c \
+	src/graph/graph_queue.c src/graph/graph_poll.c \
 	src/graph/graph_rate.c src/graph/graph_outage.c \
 	src/graph/graph_persist.c \
 	src/graph/graph_acct.h src/graph/graph_acct.c \

@@ -84,7 +84,18 @@ PRESGW_CLIENT_SECRET=from-the-environment "$PRESGWD" -c "$T/env.conf" -n \
     fail "the secret from PRESGW_CLIENT_SECRET was not accepted: $(cat "$T/check.err")"
 ok "client secret from PRESGW_CLIENT_SECRET"
 
-# 6. A file that is not there.
+# 6. graph.batch takes yes or no.
+sed -e 's/^call_end = /batch = no\ncall_end = /' "$CONF" >"$T/nobatch.conf"
+check "$T/nobatch.conf"
+[ "$RC" = 0 ] || fail "presgwd -n with graph.batch = no exited $RC: $ERR"
+sed -e 's/^call_end = /batch = maybe\ncall_end = /' "$CONF" >"$T/badbatch.conf"
+batch_line=$(grep -n '^batch = maybe$' "$T/badbatch.conf" | cut -d: -f1)
+check "$T/badbatch.conf"
+[ "$RC" = 1 ] || fail "presgwd -n with graph.batch = maybe exited $RC"
+expect_err "$T/badbatch.conf:$batch_line: graph.batch must be one of yes|no, not 'maybe'"
+ok "graph.batch: yes or no"
+
+# 7. A file that is not there.
 check "$T/missing.conf"
 [ "$RC" = 1 ] || fail "presgwd -n on a missing file exited $RC"
 expect_err "$T/missing.conf: cannot open"

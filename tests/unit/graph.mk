@@ -6,6 +6,11 @@ tests_unit_test_graph_queue_SOURCES = tests/unit/test_graph_queue.c \
 	tests/unit/testlib.h
 tests_unit_test_graph_rate_SOURCES = tests/unit/test_graph_rate.c \
 	tests/unit/testlib.h
+# Which writes share a $batch, its body and its answer.
+check_PROGRAMS += tests/unit/test_graph_batch
+TESTS += tests/unit/test_graph_batch
+tests_unit_test_graph_batch_SOURCES = tests/unit/test_graph_batch.c \
+	tests/unit/testlib.h
 # The queue kept in a real store file, and the outage state.
 check_PROGRAMS += tests/unit/test_graph_persist
 TESTS += tests/unit/test_graph_persist
