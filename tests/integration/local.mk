@@ -53,9 +53,12 @@ EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
 	tests/sipp/notify-fail.xml
 
 # Resource lists (RFC 4662).
-TESTS += tests/integration/blf_list_full_then_partial.sh
+TESTS += tests/integration/blf_list_full_then_partial.sh \
+	tests/integration/list_subscription_resumed.sh
 EXTRA_DIST += tests/integration/blf_list_full_then_partial.sh \
-	tests/sipp/subscribe-list.xml
+	tests/integration/list_subscription_resumed.sh \
+	tests/sipp/subscribe-list.xml \
+	tests/sipp/subscribe-list-resume.xml
 
 # Desk phones: BLF keys (dialog), DND and forwarding keys
 # (as-feature-event), call state from a proxy, and Kamailio in front
