@@ -19,42 +19,9 @@ POLL_INTERVAL=1 write_config
 start_presgwd
 wait_for_log "front lists-loaded lists=2" 3 || fail "the lists were not loaded"
 
-# notifies NAME: one line per NOTIFY the key NAME got, from its message
-# trace: cseq= callid= ftag= ttag= sub= version= full= res=USER:STATE,...
+# notifies NAME: one line per NOTIFY the key NAME got (ittool.py).
 notifies() {
-    "$PYTHON" - "$T/sipp-$1.msg" <<'PY'
-import re, sys
-try:
-    text = open(sys.argv[1], errors="replace").read()
-except OSError:
-    sys.exit(0)
-for msg in re.split(r"\n-{20,} [^\n]*\n", "\n" + text):
-    first, _, msg = msg.strip("\n").partition("\n")
-    if "message received" not in first:
-        continue
-    head, _, body = msg.lstrip("\n").partition("\n\n")
-    if not head.startswith("NOTIFY "):
-        continue
-    def hdr(name):
-        m = re.search(r"^%s:[ \t]*(.*)$" % name, head, re.M | re.I)
-        return m.group(1).strip() if m else ""
-    def tag(h):
-        m = re.search(r";tag=([^;> ]+)", h)
-        return m.group(1) if m else ""
-    lst = re.search(r"<list [^>]*>", body)
-    lst = lst.group(0) if lst else ""
-    ver = re.search(r'version="(\d+)"', lst)
-    full = re.search(r'fullState="(\w+)"', lst)
-    res = re.findall(r'<resource uri="sip:([^@"]+)@[^"]*">\s*'
-                     r'<instance [^>]*state="(\w+)"', body)
-    print("cseq=%s callid=%s ftag=%s ttag=%s sub=%s version=%s full=%s "
-          "res=%s" % (hdr("CSeq").split()[0] if hdr("CSeq") else "",
-                      hdr("Call-ID"), tag(hdr("From")), tag(hdr("To")),
-                      hdr("Subscription-State").replace(" ", ""),
-                      ver.group(1) if ver else "",
-                      full.group(1) if full else "",
-                      ",".join("%s:%s" % r for r in res)))
-PY
+    "$PYTHON" "$ITTOOL" notifies "$T/sipp-$1.msg"
 }
 
 # field NAME KEY N: the value of KEY= in NOTIFY number N of key NAME.

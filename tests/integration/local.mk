@@ -69,6 +69,7 @@ TESTS += \
 	tests/integration/dnd_echo_writes_once.sh \
 	tests/integration/publish_dialog_from_proxy.sh \
 	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/resume_through_proxy.sh \
 	tests/integration/teams_dnd_again_after_key_off.sh
 EXTRA_DIST += \
 	tests/integration/yealink_blf_follows_teams_call.sh \
@@ -76,6 +77,7 @@ EXTRA_DIST += \
 	tests/integration/dnd_echo_writes_once.sh \
 	tests/integration/publish_dialog_from_proxy.sh \
 	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/resume_through_proxy.sh \
 	tests/integration/teams_dnd_again_after_key_off.sh \
 	tests/integration/lib-phones.sh \
 	tests/integration/kamailio-test.cfg.in \
