@@ -115,6 +115,7 @@ struct front_sub {
     struct front_member *ss_members;  /* a list subscription: its users */
     size_t              ss_nmembers;
     unsigned long       ss_rlmi_version;
+    int                 ss_list_full; /* the next list NOTIFY: full state */
     struct front_dialog ss_dlg;
     int                 ss_revive;    /* next NOTIFY re-creates the usage */
     int                 ss_failures;  /* NOTIFYs failed in a row */

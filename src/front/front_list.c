@@ -154,10 +154,12 @@ front_list_send(struct front_sub *ss, int full, enum nua_substate substate)
         parts[n].rp_body = front_member_body(ss, m);
         n++;
     }
-    if (n == 0 && substate != nua_substate_terminated) {
+    if (n == 0 && !full && substate != nua_substate_terminated) {
         free(parts);
         return 0;
     }
+    if (full)
+        ss->ss_list_full = 0;
     snprintf(uri, sizeof(uri), "sip:%s", ss->ss_aor);
     body = rlmi_build(uri, ss->ss_rlmi_version++, full, parts, n,
         boundary, cid);
@@ -302,7 +304,7 @@ front_list_changed(struct front_sub *ss, const struct pa_state *st)
         return;
     m->fm_dirty = 1;
     if (!ss->ss_inflight)
-        front_list_send(ss, 0, nua_substate_active);
+        front_list_send(ss, ss->ss_list_full, nua_substate_active);
 }
 
 /* A resumed list subscription watches its members again, their body
@@ -349,18 +351,31 @@ void
 front_list_flush(struct front_sub *ss)
 {
     if (!ss->ss_ending)
-        front_list_send(ss, 0, nua_substate_active);
+        front_list_send(ss, ss->ss_list_full, nua_substate_active);
 }
 
+/*
+ * A member whose user left the map leaves the list, as it would at the
+ * next start.  A partial NOTIFY can only tell of resources still there
+ * (RFC 4662 section 5.2), so the next NOTIFY has full state without it.
+ */
 void
 front_list_member_gone(struct front_sub *ss, const char *aor)
 {
     struct front_member *m = front_member_find(ss, aor);
+    size_t i;
 
     if (m == NULL)
         return;
-    m->fm_watcher = NULL;    /* the agent frees it */
-    front_list_changed(ss, &(struct pa_state){ aor, PRES_UNKNOWN, 0, NULL });
+    /* Its watcher is the agent's to free. */
+    i = (size_t)(m - ss->ss_members);
+    memmove(m, m + 1, (ss->ss_nmembers - i - 1) * sizeof(*m));
+    ss->ss_nmembers--;
+    ss->ss_list_full = 1;
+    log_info("subscribe list-member-left list=%s member=%s", ss->ss_aor,
+        aor);
+    if (!ss->ss_inflight && !ss->ss_ending)
+        front_list_send(ss, 1, nua_substate_active);
 }
 
 void

@@ -33,6 +33,13 @@
       Exit 0 if no matching request shows up within S seconds, else
       prints it and exits 1.
 
+  ittool.py notifies FILE
+      One line per NOTIFY received in a sipp message trace (-trace_msg):
+      cseq= callid= ftag= ttag= sub= vias= via= routes= version= full=
+      res=USER:STATE,...  (vias: how many Via headers, via: the top one's
+      sent-by, routes: Route headers left; version, full and res from an
+      RLMI body, empty without one).  Retransmissions are left out.
+
 --sim defaults to the environment variable SIM_URL.
 """
 
@@ -255,6 +262,63 @@ def add_filters(p):
                    help="only requests answered with this status")
 
 
+def sip_headers(head, name):
+    """The values of every header name (no compact forms) in head."""
+    out = []
+    for m in re.finditer(r"^%s:[ \t]*(.*)$" % name, head, re.M | re.I):
+        out.extend(v.strip() for v in m.group(1).split(",") if v.strip())
+    return out
+
+
+def sip_tag(value):
+    m = re.search(r";tag=([^;> ]+)", value)
+    return m.group(1) if m else ""
+
+
+def notify_line(head, body):
+    one = lambda name: (sip_headers(head, name) or [""])[0]
+    vias = sip_headers(head, "Via")
+    top = re.match(r"SIP/2\.0/\S+\s+([^;\s]+)", vias[0]) if vias else None
+    lst = re.search(r"<list [^>]*>", body)
+    lst = lst.group(0) if lst else ""
+    ver = re.search(r'version="(\d+)"', lst)
+    full = re.search(r'fullState="(\w+)"', lst)
+    res = re.findall(r'<resource uri="sip:([^@"]+)@[^"]*">\s*'
+                     r'<instance [^>]*state="(\w+)"', body)
+    sub = re.search(r"^Subscription-State:[ \t]*(.*)$", head, re.M | re.I)
+    return ("cseq=%s callid=%s ftag=%s ttag=%s sub=%s vias=%d via=%s "
+            "routes=%d version=%s full=%s res=%s" % (
+                one("CSeq").split(" ")[0], one("Call-ID"),
+                sip_tag(one("From")), sip_tag(one("To")),
+                sub.group(1).replace(" ", "") if sub else "",
+                len(vias), top.group(1) if top else "",
+                len(sip_headers(head, "Route")),
+                ver.group(1) if ver else "", full.group(1) if full else "",
+                ",".join("%s:%s" % r for r in res)))
+
+
+def cmd_notifies(args):
+    try:
+        with open(args.file, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return 0
+    seen = set()
+    for msg in re.split(r"\n-{20,} [^\n]*\n", "\n" + text):
+        first, _, msg = msg.strip("\n").partition("\n")
+        if "message received" not in first:
+            continue
+        head, _, body = msg.lstrip("\n").partition("\n\n")
+        if not head.startswith("NOTIFY "):
+            continue
+        line = notify_line(head, body)
+        key = line.split(" ")[:2]       # cseq, callid: a retransmission
+        if tuple(key) not in seen:
+            seen.add(tuple(key))
+            print(line)
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sim", default=os.environ.get("SIM_URL", ""))
@@ -286,6 +350,10 @@ def main(argv=None):
     add_filters(sp)
     sp.add_argument("--for", dest="duration", type=float, default=2.0)
     sp.set_defaults(func=cmd_no_request)
+
+    sp = sub.add_parser("notifies")
+    sp.add_argument("file")
+    sp.set_defaults(func=cmd_notifies)
 
     args = p.parse_args(argv)
     return args.func(args)

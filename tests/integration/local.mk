@@ -61,9 +61,12 @@ EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
 	tests/sipp/notify-fail.xml
 
 # Resource lists (RFC 4662).
-TESTS += tests/integration/blf_list_full_then_partial.sh
+TESTS += tests/integration/blf_list_full_then_partial.sh \
+	tests/integration/list_subscription_resumed.sh
 EXTRA_DIST += tests/integration/blf_list_full_then_partial.sh \
-	tests/sipp/subscribe-list.xml
+	tests/integration/list_subscription_resumed.sh \
+	tests/sipp/subscribe-list.xml \
+	tests/sipp/subscribe-list-resume.xml
 
 # Desk phones: BLF keys (dialog), DND and forwarding keys
 # (as-feature-event), call state from a proxy, and Kamailio in front
@@ -74,6 +77,7 @@ TESTS += \
 	tests/integration/dnd_echo_writes_once.sh \
 	tests/integration/publish_dialog_from_proxy.sh \
 	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/resume_through_proxy.sh \
 	tests/integration/teams_dnd_again_after_key_off.sh
 EXTRA_DIST += \
 	tests/integration/yealink_blf_follows_teams_call.sh \
@@ -81,6 +85,7 @@ EXTRA_DIST += \
 	tests/integration/dnd_echo_writes_once.sh \
 	tests/integration/publish_dialog_from_proxy.sh \
 	tests/integration/kamailio_proxy_routes_presence.sh \
+	tests/integration/resume_through_proxy.sh \
 	tests/integration/teams_dnd_again_after_key_off.sh \
 	tests/integration/lib-phones.sh \
 	tests/integration/kamailio-test.cfg.in \
