@@ -313,19 +313,15 @@ front_create(su_root_t *root, const struct front_conf *conf,
     sf->sf_root = root;
     sf->sf_pa = pa;
     front_apply(sf, conf);
+    /* Every parameter goes with nua_create: set afterwards, a request
+     * that comes in the first moments would find nua's defaults (405
+     * to PUBLISH, nua answering SUBSCRIBE itself).  PUBLISH and
+     * SUBSCRIBE must stay application methods: otherwise nua answers
+     * them itself, without entity tags or NOTIFY. */
     sf->sf_nua = nua_create(root, front_callback, sf,
         NUTAG_URL(conf->sc_listen),
         TPTAG_UDP_RMEM(4194304), TPTAG_UDP_WMEM(4194304),
         NTATAG_SIP_T1X64((unsigned)conf->sc_notify_timeout * 1000),
-        TAG_END());
-    if (sf->sf_nua == NULL) {
-        log_error("sip listen-failed url=%s", conf->sc_listen);
-        front_destroy(sf);
-        return NULL;
-    }
-    /* PUBLISH and SUBSCRIBE must stay application methods: otherwise
-     * nua answers them itself, without entity tags or NOTIFY. */
-    nua_set_params(sf->sf_nua,
         SIPTAG_ALLOW_STR(FRONT_ALLOW),
         SIPTAG_SUPPORTED_STR("eventlist"),
         NUTAG_APPL_METHOD("MESSAGE"),
@@ -339,6 +335,11 @@ front_create(su_root_t *root, const struct front_conf *conf,
         NUTAG_RETRY_COUNT((unsigned)conf->sc_notify_retries),
         SIPTAG_USER_AGENT_STR("presgw/" PACKAGE_VERSION),
         TAG_END());
+    if (sf->sf_nua == NULL) {
+        log_error("sip listen-failed url=%s", conf->sc_listen);
+        front_destroy(sf);
+        return NULL;
+    }
     pa_set_notifier(pa, &pn);
     log_info("sip listening url=%s domain=%s", conf->sc_listen,
         conf->sc_domain);

@@ -210,18 +210,12 @@ graph_accts_parse(struct graph_acct *a, const struct graph_resp *rs,
     long *life)
 {
     cJSON *root = cJSON_ParseWithLength(rs->rs_body, rs->rs_len);
-    const cJSON *tok, *ref, *exp;
+    const cJSON *tok, *ref;
     int rc = -1;
 
     tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
     ref = cJSON_GetObjectItemCaseSensitive(root, "refresh_token");
-    exp = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
-    *life = 0;
-    if (cJSON_IsNumber(exp) && exp->valuedouble >= 1 &&
-        exp->valuedouble < 86400)
-        *life = (long)exp->valuedouble;
-    else if (cJSON_IsString(exp))
-        parse_long(exp->valuestring, 1, 86399, life);
+    *life = graph_oauth_lifetime(root);
     if (cJSON_IsString(tok) && tok->valuestring[0] != '\0' && *life > 0) {
         graph_accts_forget_token(a);
         a->a_access = xstrdup(tok->valuestring);
@@ -238,28 +232,6 @@ graph_accts_parse(struct graph_acct *a, const struct graph_resp *rs,
     }
     cJSON_Delete(root);
     return rc;
-}
-
-/* The OAuth error word of a refused grant ("invalid_grant"), copied
- * for a log line, and the first AADSTS code. */
-static void
-graph_accts_error(const struct graph_resp *rs, char *err, size_t errlen,
-    char *code, size_t codelen)
-{
-    cJSON *root = cJSON_ParseWithLength(rs->rs_body, rs->rs_len);
-    const cJSON *e, *first;
-
-    xstrlcpy(err, "-", errlen);
-    xstrlcpy(code, "-", codelen);
-    e = cJSON_GetObjectItemCaseSensitive(root, "error");
-    if (cJSON_IsString(e) && e->valuestring[0] != '\0')
-        graph_http_log_copy(err, e->valuestring, errlen);
-    first = cJSON_GetArrayItem(
-        cJSON_GetObjectItemCaseSensitive(root, "error_codes"), 0);
-    if (cJSON_IsNumber(first) && first->valuedouble >= 0 &&
-        first->valuedouble < 1e9)
-        snprintf(code, codelen, "AADSTS%ld", (long)first->valuedouble);
-    cJSON_Delete(root);
 }
 
 /* RFC 6749 section 5.2 and Entra: errors only a new sign-in cures. */
@@ -284,7 +256,7 @@ graph_accts_failed(struct graph_acct *a, const struct graph_resp *rs)
     char err[64], code[32], after[32], reason[100];
     int64_t delay;
 
-    graph_accts_error(rs, err, sizeof(err), code, sizeof(code));
+    graph_oauth_error(rs, err, sizeof(err), code, sizeof(code));
     if (rs->rs_status >= 400 && rs->rs_status < 500 &&
         graph_accts_fatal(err)) {
         snprintf(reason, sizeof(reason), "%s/%s", err, code);

@@ -481,6 +481,17 @@ int graph_persist_load(struct graph *g);
 struct store;
 void graph_persist_resync(void *arg, struct store *st);
 void graph_accts_resync(struct graph *g);
+
+/*
+ * The identity platform's token answers, shared by the application
+ * token and the service accounts: expires_in in seconds (0 when absent
+ * or absurd), and a refusal's OAuth error word and first AADSTS code,
+ * copied for a log line ("-" when absent).
+ */
+struct cJSON;
+long graph_oauth_lifetime(const struct cJSON *answer);
+void graph_oauth_error(const struct graph_resp *rs, char *err,
+    size_t errlen, char *code, size_t codelen);
 void graph_subs_resync(struct graph *g);
 
 /* Mirrors the newest intent of (id, m) to the store: put, or delete when

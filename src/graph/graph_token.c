@@ -171,21 +171,14 @@ static int
 graph_token_parse(struct graph_token *t, const struct graph_resp *rs,
     long *life)
 {
-    cJSON *root, *tok, *exp;
+    cJSON *root, *tok;
     int rc = -1;
 
     root = cJSON_ParseWithLength(rs->rs_body, rs->rs_len);
     if (root == NULL)
         return -1;
     tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
-    exp = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
-    *life = 0;
-    if (cJSON_IsNumber(exp))
-        *life = exp->valuedouble >= 1 && exp->valuedouble < 1e9 ?
-            (long)exp->valuedouble : 0;
-    else if (cJSON_IsString(exp) &&
-        parse_long(exp->valuestring, 1, 999999999L, life) < 0)
-        *life = 0;
+    *life = graph_oauth_lifetime(root);
     if (cJSON_IsString(tok) && tok->valuestring[0] != '\0' && *life > 0) {
         graph_token_forget(t);
         t->gt_access = xstrdup(tok->valuestring);
@@ -196,10 +189,27 @@ graph_token_parse(struct graph_token *t, const struct graph_resp *rs,
     return rc;
 }
 
+/* A token answer's expires_in (number or text), in seconds; 0 if none. */
+long
+graph_oauth_lifetime(const cJSON *answer)
+{
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(answer,
+        "expires_in");
+    long life = 0;
+
+    if (cJSON_IsNumber(exp))
+        life = exp->valuedouble >= 1 && exp->valuedouble < 1e9 ?
+            (long)exp->valuedouble : 0;
+    else if (cJSON_IsString(exp) &&
+        parse_long(exp->valuestring, 1, 999999999L, &life) < 0)
+        life = 0;
+    return life;
+}
+
 /* Reads the AADSTS error of a refused fetch: the OAuth "error" word and
  * the first of "error_codes". */
-static void
-graph_token_error(const struct graph_resp *rs, char *err, size_t errlen,
+void
+graph_oauth_error(const struct graph_resp *rs, char *err, size_t errlen,
     char *code, size_t codelen)
 {
     cJSON *root, *e, *codes, *first;
@@ -244,7 +254,7 @@ graph_token_failed(struct graph_token *t, const struct graph_resp *rs)
     /* 400 and 401 say our credentials or settings are wrong. */
     lvl = rs->rs_status == 400 || rs->rs_status == 401 ? LOG_LVL_ERROR :
         LOG_LVL_WARN;
-    graph_token_error(rs, err, sizeof(err), code, sizeof(code));
+    graph_oauth_error(rs, err, sizeof(err), code, sizeof(code));
     if (rs->rs_status == 200)
         xstrlcpy(err, "bad-answer", sizeof(err));
     log_msg(lvl, "graph token failed status=%ld error=%s code=%s after=%s "
