@@ -6,7 +6,9 @@
 # after a SIGKILL and start, the resumed NOTIFY and the NOTIFYs of the
 # Teams changes that follow go along the stored route set, in order:
 # presgwd -> B -> A -> watcher, with no Route left and no extra hop, in
-# the same dialog with rising CSeqs.  The watcher's refresh through the
+# the same dialog with rising CSeqs; a second watcher's resumed
+# subscription that runs out gets its terminated;reason=timeout along
+# the route set.  The first watcher's refresh through the
 # proxies gets 481 (the SIP stack holds no dialog for a resumed routed
 # subscription, docs/known-issues.md); it subscribes anew, and that
 # subscription's NOTIFYs, its unsubscribe's final NOTIFY included, go
@@ -20,7 +22,7 @@ need_kamailio
 it_init
 start_graphsim
 write_users alice bob carol
-POLL_INTERVAL=1 write_config
+POLL_INTERVAL=1 MIN_EXPIRES=5 write_config
 start_presgwd
 wait_for_log "pa view user=bob@$DOMAIN old=unknown" 5 ||
     fail "presgwd did not read bob from Teams"
@@ -129,10 +131,22 @@ sipp_log res | grep -q "^subscribe 200 record-route=sip:127.0.0.1:$KB_PORT;lr" |
 routed 1
 ok "subscribed through A and B; the first NOTIFY came back along them"
 
+# A second watcher, of carol, subscribes through A for a short time and
+# never refreshes.
+SIP_PORT=$KA_PORT SIPP_TIMEOUT=60 SIPP_RECV_TIMEOUT=30000 \
+    sipp_start short subscribe-expiring carol -set expires 8
+short=$SIPP_PID
+n=0
+until sipp_log short | grep -q '^notify ' || [ $n -ge 50 ]; do
+    n=$((n + 1))
+    sleep 0.1
+done
+sipp_log short | grep -q '^notify ' || fail "carol's watcher got no NOTIFY"
+
 log_mark
 stop_presgwd TERM 10
 [ "$PRESGWD_RC" = 0 ] || fail "presgwd exited with $PRESGWD_RC on SIGTERM"
-log_has 'subscribe kept-for-restart dialogs=1' ||
+log_has 'subscribe kept-for-restart dialogs=2' ||
     fail "presgwd did not keep the subscription"
 n=$(count)
 start_presgwd
@@ -144,6 +158,19 @@ teams Away Away
 teams Busy InACall
 teams Busy InAMeeting
 ok "SIGTERM and start: the resumed NOTIFY and three more went presgwd -> B -> A"
+
+# carol's resumed subscription runs out while presgwd runs: its end goes
+# along the route set too.
+wait_for_log "subscribe expired user=carol@$DOMAIN event=presence routed=yes" 15 ||
+    fail "carol's resumed subscription did not expire"
+sipp_wait $short 10 || fail "carol's watcher got no final NOTIFY"
+wait_for_log "subscribe ended user=carol@$DOMAIN reason=terminated" 5 ||
+    fail "carol's subscription did not end"
+"$PYTHON" "$ITTOOL" notifies "$T/sipp-short.msg" | tail -1 |
+    grep -q 'sub=terminated;reason=timeout' ||
+    fail "carol's last NOTIFY is not terminated;reason=timeout"
+all_routed "$T/sipp-short.msg"
+ok "a resumed routed subscription that runs out ends along its route set"
 
 stop_presgwd KILL 5
 n=$(count)
