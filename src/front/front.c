@@ -267,6 +267,9 @@ front_callback(nua_event_t event, int status, char const *phrase,
         front_notify_answered(sf, nh, ss, status, phrase, sip,
             tags);
         break;
+    case nua_r_method:
+        front_routed_answered(sf, nh, ss, status, phrase, sip);
+        break;
     case nua_r_shutdown:
         if (status >= 200)
             sf->sf_nua_down = 1;

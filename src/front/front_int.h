@@ -118,6 +118,9 @@ struct front_sub {
     int                 ss_list_full; /* the next list NOTIFY: full state */
     struct front_dialog ss_dlg;
     int                 ss_revive;    /* next NOTIFY re-creates the usage */
+    int                 ss_routed;    /* NOTIFYs without a usage, along
+                                       * the route set: front_routed.c */
+    su_timer_t         *ss_expiry;    /* a routed dialog's end */
     int                 ss_failures;  /* NOTIFYs failed in a row */
     su_timer_t         *ss_retry;     /* the next try after a failure */
     struct front_sub   *ss_next;      /* on sf_subs */
@@ -208,7 +211,8 @@ unsigned long front_list_version(const struct front_sub *ss);
  * answer to a NOTIFY; both mark it to be written.  _forget deletes the
  * record, _release only frees what ss holds.  front_sub_revive() gives
  * ss a new handle made from its dialog, for a resumed subscription or
- * one whose usage nua ended after a failed NOTIFY.
+ * one whose usage nua ended after a failed NOTIFY; front_sub_rehandle()
+ * only the handle.
  */
 void front_keep_request(struct front_sub *ss, const sip_t *sip,
     long expires);
@@ -218,6 +222,18 @@ void front_keep_release(struct front_sub *ss);
 void front_keep_flush(struct front *sf);
 void front_keep_stop(struct front *sf);
 int front_sub_revive(struct front_sub *ss);
+int front_sub_rehandle(struct front_sub *ss);
+
+/*
+ * Resumed dialogs with a route set (front_routed.c): _send sends a NOTIFY
+ * with Subscription-State sstate, _answered takes its answer
+ * (nua_r_method), _release stops its timer.
+ */
+void front_routed_send(struct front_sub *ss, const char *sstate,
+    const char *ctype, const char *body, const char *require);
+void front_routed_answered(struct front *sf, nua_handle_t *nh,
+    struct front_sub *ss, int status, const char *phrase, const sip_t *sip);
+void front_routed_release(struct front_sub *ss);
 void front_lists_free(struct front *sf);
 
 #endif

@@ -143,7 +143,8 @@ front_keep_answer(struct front_sub *ss, const sip_t *sip)
     if (fd->fd_local == NULL && sip->sip_from != NULL &&
         sip->sip_from->a_tag != NULL)
         fd->fd_local = front_hdr_str(sip->sip_from);
-    if (sip->sip_cseq != NULL)
+    /* Only upwards: a routed dialog has counted past an answered one. */
+    if (sip->sip_cseq != NULL && sip->sip_cseq->cs_seq > fd->fd_lcseq)
         fd->fd_lcseq = sip->sip_cseq->cs_seq;
     front_keep_mark(ss);
 }
@@ -254,7 +255,7 @@ front_keep_forget(struct front_sub *ss)
 }
 
 int
-front_sub_revive(struct front_sub *ss)
+front_sub_rehandle(struct front_sub *ss)
 {
     struct front_dialog *fd = &ss->ss_dlg;
     struct front *sf = ss->ss_front;
@@ -273,7 +274,20 @@ front_sub_revive(struct front_sub *ss)
         nua_handle_destroy(ss->ss_nh);
     }
     ss->ss_nh = nh;
-    ss->ss_revive = 1;
+    return 0;
+}
+
+int
+front_sub_revive(struct front_sub *ss)
+{
+    struct front_dialog *fd = &ss->ss_dlg;
+
+    if (front_sub_rehandle(ss) != 0)
+        return -1;
+    /* A dialog nua re-creates would lose its route set at the first
+     * answer: such a dialog goes on without a nua usage. */
+    ss->ss_routed = fd->fd_route != NULL;
+    ss->ss_revive = !ss->ss_routed;
     fd->fd_lcseq += FRONT_KEEP_GAP;
     return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,21 @@ front_notify_state(struct front_sub *ss, const struct pa_state *st,
     free(body);
 }
 
+/* The Subscription-State of a NOTIFY sent without a nua usage: how
+ * long is left, or the end. */
+static const char *
+front_notify_sstate(const struct front_sub *ss, enum nua_substate substate,
+    char *buf, size_t len)
+{
+    long left = (long)(ss->ss_dlg.fd_expires - clock_now());
+
+    if (substate == nua_substate_terminated || left <= 0)
+        snprintf(buf, len, "terminated;reason=timeout");
+    else
+        snprintf(buf, len, "active;expires=%ld", left);
+    return buf;
+}
+
 void
 front_notify_body(struct front_sub *ss, enum nua_substate substate,
     const char *sstate, const char *ctype, const char *body,
@@ -145,10 +161,9 @@ front_notify_body(struct front_sub *ss, enum nua_substate substate,
 {
     const struct front_dialog *fd = &ss->ss_dlg;
     char state[64], cseq[32];
-    long left;
 
     ss->ss_inflight = 1;
-    if (!ss->ss_revive) {
+    if (!ss->ss_revive && !ss->ss_routed) {
         nua_notify(ss->ss_nh, NUTAG_SUBSTATE(substate),
             TAG_IF(sstate != NULL, SIPTAG_SUBSCRIPTION_STATE_STR(sstate)),
             TAG_IF(ctype != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
@@ -157,18 +172,16 @@ front_notify_body(struct front_sub *ss, enum nua_substate substate,
             TAG_END());
         return;
     }
+    if (sstate == NULL)
+        sstate = front_notify_sstate(ss, substate, state, sizeof(state));
+    if (ss->ss_routed) {
+        front_routed_send(ss, sstate, ctype, body, require);
+        return;
+    }
     /* nua has no usage for this dialog (a restart, or it gave up after a
      * failed NOTIFY): it makes one anew from the handle's dialog, and
      * the Subscription-State says how long is left. */
     ss->ss_revive = 0;
-    left = (long)(fd->fd_expires - clock_now());
-    if (sstate == NULL) {
-        if (substate == nua_substate_terminated || left <= 0)
-            snprintf(state, sizeof(state), "terminated;reason=timeout");
-        else
-            snprintf(state, sizeof(state), "active;expires=%ld", left);
-        sstate = state;
-    }
     snprintf(cseq, sizeof(cseq), "%lu NOTIFY", (unsigned long)fd->fd_lcseq);
     nua_notify(ss->ss_nh, NUTAG_NEWSUB(1),
         SIPTAG_EVENT_STR(fd->fd_event ? fd->fd_event

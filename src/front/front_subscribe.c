@@ -43,6 +43,7 @@ front_sub_release(struct front_sub *ss)
     if (ss->ss_watcher != NULL)
         pa_watch_del(ss->ss_front->sf_pa, ss->ss_watcher);
     su_timer_destroy(ss->ss_retry);
+    front_routed_release(ss);
     front_sub_unlink(ss->ss_front, ss);
     if (ss->ss_nh != NULL) {
         nua_handle_bind(ss->ss_nh, NULL);

@@ -58,6 +58,7 @@ EXTRA_DIST += tests/integration/restart_resumes_subscriptions.sh \
 	tests/integration/blf_dialog_version_across_restart.sh \
 	tests/sipp/subscribe-expiring.xml \
 	tests/sipp/subscribe-resume.xml \
+	tests/sipp/subscribe-resume-routed.xml \
 	tests/sipp/notify-fail.xml
 
 # Resource lists (RFC 4662).
