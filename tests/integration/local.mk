@@ -24,6 +24,7 @@ INTEGRATION_TESTS = \
 	tests/integration/graph_account_revoked.sh \
 	tests/integration/teams_change_by_rich_notification.sh \
 	tests/integration/teams_rich_replay_refused.sh \
+	tests/integration/graph_notify_flood_summarized.sh \
 	tests/integration/presgwctl_login_names_account.sh \
 	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
 	tests/integration/graph_token_by_certificate.sh \
