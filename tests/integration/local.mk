@@ -106,6 +106,10 @@ EXTRA_DIST += tests/integration/cisco_blf_gets_cisco_pidf.sh \
 TESTS += tests/integration/http_healthz_and_limits.sh
 EXTRA_DIST += tests/integration/http_healthz_and_limits.sh
 
+# Slow clients: connections per address, a deadline for each request.
+TESTS += tests/integration/http_slow_clients_limited.sh
+EXTRA_DIST += tests/integration/http_slow_clients_limited.sh
+
 # The store at its edges: a full disk (a tmpfs in a mount namespace of the
 # test's own; skipped where that is not permitted), a store refused at
 # start, and the online backup and its restore.
