@@ -163,6 +163,12 @@ static const struct conf_key conf_keys[] = {
     /* Seconds an idle connection is kept. */
     { "http", "timeout", CONF_NUM, STR(c_http_timeout),
       "10", 1, 3600, NULL },
+    /* Connections at once from one address; 0: no limit. */
+    { "http", "max_conns_per_ip", CONF_NUM, STR(c_http_max_conns_per_ip),
+      "16", 0, 10000, NULL },
+    /* Seconds a connection has for each request, slow or not. */
+    { "http", "request_timeout", CONF_NUM, STR(c_http_request_timeout),
+      "30", 1, 3600, NULL },
     { "log", "level", CONF_WORD, STR(c_log_level),
       "info", 0, 0, "debug|info|warn|error" },
 };

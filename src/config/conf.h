@@ -63,6 +63,8 @@ struct conf {
     long    c_http_max_body;
     long    c_http_max_conns;
     long    c_http_timeout;
+    long    c_http_max_conns_per_ip;    /* 0: no limit */
+    long    c_http_request_timeout;
     /* [log] */
     char   *c_log_level;
 };

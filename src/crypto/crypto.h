@@ -42,6 +42,16 @@ char *crypto_rich_open(const struct crypto_key *k, const char *data_b64,
     const char *data_key_b64, const char *signature_b64, size_t *len,
     char **err);
 
+/* Room for a digest from crypto_rich_digest, in hex, and a NUL. */
+#define CRYPTO_DIGEST_HEX   65
+
+/*
+ * The SHA-256 of the decoded data of an encryptedContent, in hex, into
+ * out: one value however the base64 is written, so that a copy of an
+ * item is known again.  0, or -1 when data is not base64.
+ */
+int crypto_rich_digest(const char *data_b64, char out[CRYPTO_DIGEST_HEX]);
+
 /*
  * A client assertion (RFC 7523) for the token endpoint: header alg RS256
  * with x5t#S256 of the certificate; claims aud, iss = sub = client_id,
@@ -75,5 +85,12 @@ char *crypto_jwt_kid(const char *jwt);
  */
 int crypto_jwt_verify(const struct crypto_jwks *ks, const char *jwt,
     const char *audience, const char *tenant, time_t now, char **err);
+
+/*
+ * The issue time (iat, or nbf when it has none) and the expiry (exp) of
+ * a token crypto_jwt_verify() took; 0 for a claim it lacks.  0, or -1
+ * when the token does not split.
+ */
+int crypto_jwt_times(const char *jwt, time_t *iat, time_t *exp);
 
 #endif

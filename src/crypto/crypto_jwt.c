@@ -231,3 +231,32 @@ crypto_jwt_kid(const char *jwt)
     crypto_jwt_parts_free(&p);
     return out;
 }
+
+static time_t
+crypto_jwt_time(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, name);
+
+    return cJSON_IsNumber(v) && v->valuedouble > 0 &&
+        v->valuedouble < 4e12 ? (time_t)v->valuedouble : 0;
+}
+
+int
+crypto_jwt_times(const char *jwt, time_t *iat, time_t *exp)
+{
+    struct crypto_jwt_parts p;
+    cJSON *c;
+
+    *iat = 0;
+    *exp = 0;
+    if (crypto_jwt_split(jwt, &p, NULL) < 0)
+        return -1;
+    c = cJSON_Parse(p.jp_claims);
+    *iat = crypto_jwt_time(c, "iat");
+    if (*iat == 0)
+        *iat = crypto_jwt_time(c, "nbf");
+    *exp = crypto_jwt_time(c, "exp");
+    cJSON_Delete(c);
+    crypto_jwt_parts_free(&p);
+    return 0;
+}

@@ -152,3 +152,28 @@ out:
     free(data);
     return plain;
 }
+
+int
+crypto_rich_digest(const char *data_b64, char out[CRYPTO_DIGEST_HEX])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32], *data;
+    size_t dlen, i;
+
+    out[0] = '\0';
+    data = crypto_rich_field(data_b64, "data", CRYPTO_RICH_DATA_MAX, &dlen,
+        NULL);
+    if (data == NULL)
+        return -1;
+    if (EVP_Q_digest(NULL, "SHA256", NULL, data, dlen, md, NULL) != 1) {
+        free(data);
+        return -1;
+    }
+    free(data);
+    for (i = 0; i < sizeof(md); i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0x0f];
+    }
+    out[2 * sizeof(md)] = '\0';
+    return 0;
+}

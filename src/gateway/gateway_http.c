@@ -35,6 +35,8 @@ struct gateway_http_set {
     long                        gs_max_body;
     long                        gs_max_conns;
     long                        gs_timeout;
+    long                        gs_max_per_ip;
+    long                        gs_request_timeout;
     struct gateway_http_file    gs_cert;
     struct gateway_http_file    gs_key;
 };
@@ -73,6 +75,8 @@ gateway_http_set_init(struct gateway_http_set *s, const struct conf *c)
     s->gs_max_body = c->c_http_max_body;
     s->gs_max_conns = c->c_http_max_conns;
     s->gs_timeout = c->c_http_timeout;
+    s->gs_max_per_ip = c->c_http_max_conns_per_ip;
+    s->gs_request_timeout = c->c_http_request_timeout;
     gateway_http_stamp(s->gs_cert_file, &s->gs_cert);
     gateway_http_stamp(s->gs_key_file, &s->gs_key);
 }
@@ -107,6 +111,8 @@ gateway_http_set_same(const struct gateway_http_set *a,
         a->gs_max_body == b->gs_max_body &&
         a->gs_max_conns == b->gs_max_conns &&
         a->gs_timeout == b->gs_timeout &&
+        a->gs_max_per_ip == b->gs_max_per_ip &&
+        a->gs_request_timeout == b->gs_request_timeout &&
         gateway_http_file_same(&a->gs_cert, &b->gs_cert) &&
         gateway_http_file_same(&a->gs_key, &b->gs_key);
 }
@@ -194,6 +200,8 @@ gateway_http_start(struct gateway_http *gh, const struct gateway_http_set *s)
         .hc_max_body = s->gs_max_body,
         .hc_max_conns = s->gs_max_conns,
         .hc_timeout = s->gs_timeout,
+        .hc_max_conns_per_ip = s->gs_max_per_ip,
+        .hc_request_timeout = s->gs_request_timeout,
     };
     struct http_server *hs;
     char *err = NULL;

@@ -4,11 +4,14 @@
  *
  * The answer goes out at once: the validation handshake echoes the token
  * (within 10 s), a notification gets 202 (within 3 s) and is worked on
- * afterwards, from a timer.  A notification must carry the clientState of
- * a subscription we hold, compared in constant time; others are refused
- * one by one and change nothing.  A batch that parses gets 202 even when
- * some of its items are refused: Graph mixes subscriptions in one POST,
- * and an error would have it send the good ones again.
+ * afterwards, from a timer.  Only a body that is not a batch (400) or
+ * holds more items than Graph ever sends at once (413) is refused before
+ * that.  A notification must carry the clientState of a subscription we
+ * hold, compared in constant time; others are refused one by one and
+ * change nothing, the first few of a body logged each and the rest in
+ * one summary line.  A batch that parses gets 202 even when some of its
+ * items are refused: Graph mixes subscriptions in one POST, and an error
+ * would have it send the good ones again.
  *
  * A basic notification names the user only, so the users named are read
  * with getPresencesByUserId (one request for all that arrived together,
@@ -20,6 +23,8 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -36,6 +41,10 @@ struct graph_notify;
 
 /* Bodies waiting for work, at most. */
 #define GRAPH_NOTIFY_QUEUE  1024
+
+/* Items in one body, at most: Graph sends a few hundred at a time; a
+ * body with more is refused whole (413), before any is looked at. */
+#define GRAPH_NOTIFY_ITEMS  1000
 
 struct graph_nbody {
     char                       *nb_text;
@@ -133,12 +142,40 @@ graph_notify_same(const char *a, const char *b)
     return d == 0;
 }
 
+/*
+ * The first look at a body, before it is answered: a JSON object with a
+ * "value" array of at most GRAPH_NOTIFY_ITEMS items.  The status to
+ * answer a body that is not, or 0.
+ */
+static int
+graph_notify_shape(const char *body, size_t len, const char **reply)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
+    int items = cJSON_IsArray(value) ? cJSON_GetArraySize(value) : -1;
+
+    cJSON_Delete(root);
+    if (items < 0) {
+        log_info("graph notify-refused reason=format bytes=%zu", len);
+        *reply = "not a batch of notifications\n";
+        return 400;
+    }
+    if (items > GRAPH_NOTIFY_ITEMS) {
+        log_info("graph notify-refused reason=too-many-items items=%d "
+            "max=%d bytes=%zu", items, GRAPH_NOTIFY_ITEMS, len);
+        *reply = "too many notifications in one request\n";
+        return 413;
+    }
+    return 0;
+}
+
 int
 graph_notify_post(struct graph *g, const char *validation,
     const char *body, size_t len, const char **type, const char **reply)
 {
     struct graph_notify *n = g->g_notify;
     struct graph_nbody *b;
+    int st;
 
     *type = "text/plain";
     *reply = NULL;
@@ -160,6 +197,9 @@ graph_notify_post(struct graph *g, const char *validation,
         *reply = "busy\n";
         return 503;
     }
+    st = graph_notify_shape(body, len, reply);
+    if (st != 0)
+        return st;
     b = xcalloc(1, sizeof(*b));
     b->nb_text = xstrndup(body, len);
     b->nb_len = len;
@@ -168,6 +208,58 @@ graph_notify_post(struct graph *g, const char *validation,
         graph_notify_work, n, 0) < 0)
         log_error("graph timer-failed what=notify");
     return 202;
+}
+
+/* The tally of reason in nt; the last slot takes what does not fit. */
+static struct graph_notify_reason *
+graph_notify_reason(struct graph_notify_batch *nt, const char *reason)
+{
+    size_t i;
+
+    for (i = 0; i < nt->nt_nreasons; i++)
+        if (strcmp(nt->nt_reasons[i].nr_name, reason) == 0)
+            return &nt->nt_reasons[i];
+    if (nt->nt_nreasons == GRAPH_NOTIFY_REASONS) {
+        nt->nt_reasons[GRAPH_NOTIFY_REASONS - 1].nr_name = "other";
+        return &nt->nt_reasons[GRAPH_NOTIFY_REASONS - 1];
+    }
+    nt->nt_reasons[nt->nt_nreasons].nr_name = reason;
+    return &nt->nt_reasons[nt->nt_nreasons++];
+}
+
+void
+graph_notify_refused(struct graph_notify_batch *nt, const char *reason,
+    const char *fmt, ...)
+{
+    char detail[256];
+    va_list ap;
+
+    graph_notify_reason(nt, reason)->nr_n++;
+    if (nt->nt_refused++ >= GRAPH_NOTIFY_DETAIL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    log_warn("graph notify-refused reason=%s %s", reason, detail);
+}
+
+/* One line for the refusals of a batch not logged one by one. */
+static void
+graph_notify_summary(const struct graph_notify_batch *nt)
+{
+    struct buf b;
+    size_t i;
+
+    if (nt->nt_refused <= GRAPH_NOTIFY_DETAIL)
+        return;
+    buf_init(&b, 512);
+    for (i = 0; i < nt->nt_nreasons; i++)
+        buf_printf(&b, "%s%s:%zu", i > 0 ? "," : "",
+            nt->nt_reasons[i].nr_name, nt->nt_reasons[i].nr_n);
+    log_warn("graph notify-refused-summary items=%zu refused=%zu "
+        "reasons=%s detailed=%d", nt->nt_items, nt->nt_refused,
+        b.b_data != NULL ? b.b_data : "", GRAPH_NOTIFY_DETAIL);
+    buf_free(&b);
 }
 
 static const char *
@@ -180,7 +272,8 @@ graph_notify_str(const cJSON *o, const char *name)
 
 /* The subscription an item speaks for, if its clientState is ours. */
 static struct graph_sub *
-graph_notify_check(struct graph *g, const cJSON *item)
+graph_notify_check(struct graph *g, const cJSON *item,
+    struct graph_notify_batch *nt)
 {
     const char *id = graph_notify_str(item, "subscriptionId");
     const char *cs = graph_notify_str(item, "clientState");
@@ -190,8 +283,8 @@ graph_notify_check(struct graph *g, const cJSON *item)
     if (sb != NULL && cs != NULL && graph_notify_same(cs, sb->sb_secret))
         return sb;
     graph_http_log_copy(sub, id != NULL ? id : "-", sizeof(sub));
-    log_warn("graph notify-refused reason=clientstate sub=%s known=%s",
-        sub, sb != NULL ? "yes" : "no");
+    graph_notify_refused(nt, "clientstate", "sub=%s known=%s", sub,
+        sb != NULL ? "yes" : "no");
     return NULL;
 }
 
@@ -246,9 +339,10 @@ graph_notify_user(const cJSON *item)
 
 /* One item of a batch; trusted: its validation tokens verified. */
 static void
-graph_notify_item(struct graph *g, const cJSON *item, int trusted)
+graph_notify_item(struct graph *g, const cJSON *item, int trusted,
+    struct graph_notify_batch *nt)
 {
-    struct graph_sub *sb = graph_notify_check(g, item);
+    struct graph_sub *sb = graph_notify_check(g, item, nt);
     const char *event, *user;
     char *one;
 
@@ -261,12 +355,12 @@ graph_notify_item(struct graph *g, const cJSON *item, int trusted)
     }
     if (trusted &&
         cJSON_GetObjectItemCaseSensitive(item, "encryptedContent") != NULL) {
-        if (graph_notify_rich(g, sb, item) <= 0)
+        if (graph_notify_rich(g, sb, item, nt) <= 0)
             return;     /* taken, or refused */
     }
     user = graph_notify_user(item);
     if (user == NULL || user[0] == '\0') {
-        log_info("graph notify-bad-item reason=no-user sub=%s", sb->sb_id);
+        graph_notify_refused(nt, "no-user", "sub=%s", sb->sb_id);
         return;
     }
     one = xstrdup(user);
@@ -280,18 +374,18 @@ graph_notify_body(struct graph *g, const struct graph_nbody *b)
 {
     cJSON *root = cJSON_ParseWithLength(b->nb_text, b->nb_len);
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
+    struct graph_notify_batch nt;
     const cJSON *item;
     enum graph_tokens tk;
 
-    if (!cJSON_IsArray(value)) {
-        log_info("graph notify-refused reason=format bytes=%zu", b->nb_len);
-        cJSON_Delete(root);
-        return 0;
-    }
-    tk = graph_notify_tokens(g, root);
+    memset(&nt, 0, sizeof(nt));
+    tk = graph_notify_tokens(g, root, &nt);
     if (tk != GRAPH_TOKENS_WAIT && tk != GRAPH_TOKENS_REFUSED) {
-        cJSON_ArrayForEach(item, value)
-            graph_notify_item(g, item, tk == GRAPH_TOKENS_OK);
+        cJSON_ArrayForEach(item, value) {
+            nt.nt_items++;
+            graph_notify_item(g, item, tk == GRAPH_TOKENS_OK, &nt);
+        }
+        graph_notify_summary(&nt);
     }
     cJSON_Delete(root);
     return tk == GRAPH_TOKENS_WAIT ? -1 : 0;

@@ -9,7 +9,9 @@
  * holds; one wrong token drops the batch, one wrong signature its item.
  * A batch without tokens, or whose tokens cannot be checked for want of
  * keys, is read as basic notifications: the clientState already vouched
- * for it, and a read of Graph trusts nothing it says.
+ * for it, and a read of Graph trusts nothing it says.  A copy of an
+ * item taken before, or an item under older tokens than the last one
+ * taken for its user, is refused (graph_replay.c).
  */
 #include "config.h"
 
@@ -85,8 +87,19 @@ graph_rich_refuse(const char *why, int index)
     return GRAPH_TOKENS_REFUSED;
 }
 
+/* Keeps the newest issue time of the batch's tokens. */
+static void
+graph_rich_iat(const char *jwt, struct graph_notify_batch *nt)
+{
+    time_t iat, exp;
+
+    if (crypto_jwt_times(jwt, &iat, &exp) == 0 && iat > nt->nt_iat)
+        nt->nt_iat = iat;
+}
+
 enum graph_tokens
-graph_notify_tokens(struct graph *g, const cJSON *root)
+graph_notify_tokens(struct graph *g, const cJSON *root,
+    struct graph_notify_batch *nt)
 {
     struct graph_subs *s = g->g_subs;
     const cJSON *toks, *t;
@@ -94,6 +107,7 @@ graph_notify_tokens(struct graph *g, const cJSON *root)
     char *err;
     int i = 0;
 
+    nt->nt_iat = 0;
     if (s->s_key == NULL)
         return GRAPH_TOKENS_UNCHECKED;      /* nothing will be opened */
     toks = cJSON_GetObjectItemCaseSensitive(root, "validationTokens");
@@ -125,6 +139,7 @@ graph_notify_tokens(struct graph *g, const cJSON *root)
             return GRAPH_TOKENS_WAIT;
         if (r == GRAPH_JWKS_NOKEYS)
             return GRAPH_TOKENS_UNCHECKED;
+        graph_rich_iat(t->valuestring, nt);
         i++;
     }
     return GRAPH_TOKENS_OK;
@@ -142,30 +157,57 @@ graph_rich_watched(const struct graph_sub *sb, const char *id)
     return 0;
 }
 
+/* The presence the plaintext holds may be handed on: 0, 1 (incomplete:
+ * read the user instead), -1 (refused). */
+static int
+graph_rich_check(struct graph *g, struct graph_sub *sb, const cJSON *item,
+    const cJSON *o, struct graph_notify_batch *nt)
+{
+    const char *id = graph_rich_str(o, "id");
+    const char *named = graph_rich_str(cJSON_GetObjectItemCaseSensitive(
+        item, "resourceData"), "id");
+    time_t last;
+
+    if (id == NULL || graph_rich_str(o, "availability") == NULL ||
+        graph_rich_str(o, "activity") == NULL) {
+        log_info("graph notify-rich-fallback reason=incomplete sub=%s",
+            sb->sb_id);
+        return 1;
+    }
+    if (!graph_rich_watched(sb, id) ||
+        (named != NULL && strcasecmp(named, id) != 0)) {
+        graph_notify_refused(nt, "user", "sub=%s", sb->sb_id);
+        return -1;
+    }
+
+    /* Under older tokens than the last item taken for the user: out of
+     * date, or a copy of an item we no longer remember. */
+    last = graph_replay_last(g->g_subs->s_replay, id);
+    if (nt->nt_iat < last) {
+        graph_notify_refused(nt, "stale", "sub=%s user=%s iat=%lld "
+            "last=%lld", sb->sb_id, id, (long long)nt->nt_iat,
+            (long long)last);
+        return -1;
+    }
+    return 0;
+}
+
 /* Hands on the presence the plaintext holds: 0, 1 (incomplete), -1. */
 static int
 graph_rich_take(struct graph *g, struct graph_sub *sb, const cJSON *item,
-    const char *plain, size_t len)
+    const char *plain, size_t len, struct graph_notify_batch *nt)
 {
     cJSON *o = cJSON_ParseWithLength(plain, len);
     const char *id = graph_rich_str(o, "id");
     const char *av = graph_rich_str(o, "availability");
     const char *act = graph_rich_str(o, "activity");
-    const char *named = graph_rich_str(cJSON_GetObjectItemCaseSensitive(
-        item, "resourceData"), "id");
-    int rc = 0;
+    int rc;
 
-    if (id == NULL || av == NULL || act == NULL) {
-        log_info("graph notify-rich-fallback reason=incomplete sub=%s",
-            sb->sb_id);
-        rc = 1;
-    } else if (!graph_rich_watched(sb, id) ||
-        (named != NULL && strcasecmp(named, id) != 0)) {
-        log_warn("graph notify-refused reason=user sub=%s", sb->sb_id);
-        rc = -1;
-    } else {
+    rc = graph_rich_check(g, sb, item, o, nt);
+    if (rc == 0) {
         log_debug("graph notify-rich user=%s availability=%s activity=%s",
             id, av, act);
+        graph_replay_taken(g->g_subs->s_replay, id, nt->nt_iat);
         graph_presence(g, id, av, act, graph_rich_str(o, "sequenceNumber"),
             1);
     }
@@ -174,14 +216,15 @@ graph_rich_take(struct graph *g, struct graph_sub *sb, const cJSON *item,
 }
 
 int
-graph_notify_rich(struct graph *g, struct graph_sub *sb, const cJSON *item)
+graph_notify_rich(struct graph *g, struct graph_sub *sb, const cJSON *item,
+    struct graph_notify_batch *nt)
 {
     const struct crypto_key *k = g->g_subs->s_key;
+    struct graph_replay *r = g->g_subs->s_replay;
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(item,
         "encryptedContent");
     const char *cert = graph_rich_str(ec, "encryptionCertificateId");
-    const char *why;
-    char *plain, *err = NULL;
+    char *plain, *err = NULL, digest[CRYPTO_DIGEST_HEX];
     size_t len = 0;
     int rc;
 
@@ -192,18 +235,27 @@ graph_notify_rich(struct graph *g, struct graph_sub *sb, const cJSON *item)
             sb->sb_id);
         return 1;
     }
+    if (crypto_rich_digest(graph_rich_str(ec, "data"), digest) == 0 &&
+        graph_replay_seen(r, digest)) {
+        graph_notify_refused(nt, "replay", "sub=%s", sb->sb_id);
+        return -1;
+    }
     plain = crypto_rich_open(k, graph_rich_str(ec, "data"),
         graph_rich_str(ec, "dataKey"), graph_rich_str(ec, "dataSignature"),
         &len, &err);
     if (plain == NULL) {
-        why = err != NULL ? err : "unknown";
-        log_warn("graph notify-refused reason=%s sub=%s error=\"%s\"",
-            strcmp(why, "signature mismatch") == 0 ? "signature" :
-            "content", sb->sb_id, why);
+        if (err != NULL && strcmp(err, "signature mismatch") == 0)
+            graph_notify_refused(nt, "signature", "sub=%s error=\"%s\"",
+                sb->sb_id, err);
+        else
+            graph_notify_refused(nt, "content", "sub=%s error=\"%s\"",
+                sb->sb_id, err != NULL ? err : "unknown");
         free(err);
         return -1;
     }
-    rc = graph_rich_take(g, sb, item, plain, len);
+    rc = graph_rich_take(g, sb, item, plain, len, nt);
+    if (rc == 0)
+        graph_replay_note(r, digest);
     explicit_bzero(plain, len);
     free(plain);
     return rc;

@@ -88,9 +88,11 @@ graph_subs_create(struct graph *g)
 
     s->s_g = g;
     s->s_jwks = graph_jwks_create(g);
+    s->s_replay = graph_replay_create();
     s->s_timer = su_timer_create(su_root_task(g->g_root), 0);
     if (s->s_timer == NULL) {
         graph_jwks_free(s->s_jwks);
+        graph_replay_free(s->s_replay);
         free(s);
         return NULL;
     }
@@ -122,6 +124,7 @@ graph_subs_free(struct graph_subs *s)
     graph_subs_watch_free(s);
     su_timer_destroy(s->s_timer);
     graph_jwks_free(s->s_jwks);
+    graph_replay_free(s->s_replay);
     crypto_key_free(s->s_key);
     free(s);
 }

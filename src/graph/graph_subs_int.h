@@ -59,6 +59,7 @@ struct graph_subs {
     time_t                  s_skew;         /* Graph's clock less ours */
     struct crypto_key      *s_key;          /* rich: NULL when off */
     struct graph_jwks      *s_jwks;         /* validation token keys */
+    struct graph_replay    *s_replay;       /* rich items taken */
 };
 
 const char *graph_sub_state_name(enum graph_sub_state st);
@@ -91,6 +92,34 @@ void graph_notify_fetch(struct graph *g, char *const *ids, size_t n);
 /* graph_notify.c: the work queue goes on after a wait for keys. */
 void graph_notify_resume(struct graph *g);
 
+/* Refusals logged one by one in a batch; the rest are summed up. */
+#define GRAPH_NOTIFY_DETAIL     5
+/* Reasons a batch sums up; more kinds than this count under "other". */
+#define GRAPH_NOTIFY_REASONS    8
+
+struct graph_notify_reason {
+    const char     *nr_name;
+    size_t          nr_n;
+};
+
+/* One body of notifications as it is worked on. */
+struct graph_notify_batch {
+    time_t          nt_iat;     /* the tokens' newest iat; 0: unchecked */
+    size_t          nt_items;
+    size_t          nt_refused;
+    size_t          nt_nreasons;
+    struct graph_notify_reason nt_reasons[GRAPH_NOTIFY_REASONS];
+};
+
+/*
+ * graph_notify.c: an item of nt refused for reason: logged in detail
+ * ("graph notify-refused reason=R " and fmt) while the batch has had
+ * fewer than GRAPH_NOTIFY_DETAIL refusals, counted for its summary
+ * after.  reason must be a string literal.
+ */
+void graph_notify_refused(struct graph_notify_batch *nt, const char *reason,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * graph_notify_rich.c: rich notifications (graph-api.md 3.6).
  *
@@ -102,7 +131,7 @@ void graph_notify_resume(struct graph *g);
  */
 struct cJSON;
 int graph_notify_rich(struct graph *g, struct graph_sub *sb,
-    const struct cJSON *item);
+    const struct cJSON *item, struct graph_notify_batch *nt);
 
 enum graph_tokens {
     GRAPH_TOKENS_OK,        /* every token verified */
@@ -111,9 +140,10 @@ enum graph_tokens {
     GRAPH_TOKENS_REFUSED    /* a token failed: the batch is dropped */
 };
 
-/* Checks the batch's validationTokens, logging a refusal. */
+/* Checks the batch's validationTokens, logging a refusal; with
+ * GRAPH_TOKENS_OK, nt->nt_iat is the newest issue time among them. */
 enum graph_tokens graph_notify_tokens(struct graph *g,
-    const struct cJSON *root);
+    const struct cJSON *root, struct graph_notify_batch *nt);
 
 /* Loads (or drops) the key rich notifications are encrypted to, as the
  * settings say; a key that fails to load leaves the one before. */
@@ -138,5 +168,23 @@ struct graph_jwks *graph_jwks_create(struct graph *g);
 void graph_jwks_free(struct graph_jwks *j);
 enum graph_jwks_res graph_jwks_verify(struct graph_jwks *j, const char *jwt,
     time_t now, char **err);
+
+/*
+ * graph_replay.c: the rich items taken, to refuse their copies.
+ * graph_replay_seen() is nonzero for a digest (crypto_rich_digest)
+ * noted before and not yet forgotten; graph_replay_note() remembers
+ * one, forgetting the oldest past a bound.  graph_replay_last() is the
+ * newest token issue time (Graph's clock) of an item taken for user, 0
+ * for none; graph_replay_taken() raises it to iat.
+ */
+struct graph_replay;
+
+struct graph_replay *graph_replay_create(void);
+void graph_replay_free(struct graph_replay *r);
+int graph_replay_seen(const struct graph_replay *r, const char *digest);
+void graph_replay_note(struct graph_replay *r, const char *digest);
+time_t graph_replay_last(const struct graph_replay *r, const char *user);
+void graph_replay_taken(struct graph_replay *r, const char *user,
+    time_t iat);
 
 #endif

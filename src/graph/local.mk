@@ -10,4 +10,4 @@ libpresgw_a_SOURCES += src/graph/graph.h src/graph/graph_int.h \
 	src/graph/graph_accts.c src/graph/graph_subs.c \
 	src/graph/graph_subs_int.h src/graph/graph_subs_ops.c \
 	src/graph/graph_notify.c src/graph/graph_notify_rich.c \
-	src/graph/graph_jwks.c
+	src/graph/graph_jwks.c src/graph/graph_replay.c

@@ -83,40 +83,6 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("http mhd listen=%s msg=\"%s\"", hs->hs_listen, msg);
 }
 
-/*
- * MHD_OPTION_NOTIFY_CONNECTION: counts open connections.  MHD at its own
- * limit stops accepting and leaves new connections waiting in the
- * kernel's queue, unanswered; http_accept refuses them at once instead.
- */
-static void
-http_conn_notify(void *cls, struct MHD_Connection *conn, void **sctx,
-    enum MHD_ConnectionNotificationCode what)
-{
-    struct http_server *hs = cls;
-
-    (void)conn;
-    (void)sctx;
-    if (what == MHD_CONNECTION_NOTIFY_STARTED)
-        hs->hs_conns++;
-    else if (hs->hs_conns > 0)
-        hs->hs_conns--;
-}
-
-static enum MHD_Result
-http_accept(void *cls, const struct sockaddr *sa, socklen_t len)
-{
-    struct http_server *hs = cls;
-    char peer[HTTP_PEER_MAX];
-
-    (void)len;
-    if (hs->hs_conns < hs->hs_max_conns)
-        return MHD_YES;
-    http_peer_format(sa, peer, sizeof(peer));
-    log_info("http refused reason=connection-limit max_conns=%u peer=%s",
-        hs->hs_max_conns, peer);
-    return MHD_NO;
-}
-
 /* A whole PEM file into *out; -1 with a message naming it in *err. */
 static int
 http_read_pem(const char *key, const char *path, char **out, char **err)
@@ -173,7 +139,8 @@ http_start(struct http_server *hs, const struct http_conf *c,
         /* First, or MHD prints its messages about options itself. */
         { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_mhd_log, hs },
         { MHD_OPTION_SOCK_ADDR, 0, sa },
-        /* One above ours, so that http_accept is the limit in force. */
+        /* One above ours, so that http_conn_accept is the limit in
+         * force. */
         { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)hs->hs_max_conns + 1,
           NULL },
         { MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->hc_timeout, NULL },
@@ -193,7 +160,7 @@ http_start(struct http_server *hs, const struct http_conf *c,
         flags |= MHD_USE_TLS;
     if (sa->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    hs->hs_daemon = MHD_start_daemon(flags, 0, http_accept, hs,
+    hs->hs_daemon = MHD_start_daemon(flags, 0, http_conn_accept, hs,
         http_req_access, hs, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     return hs->hs_daemon != NULL ? 0 : -1;
 }
@@ -232,7 +199,11 @@ http_create(su_root_t *root, const struct http_conf *c, char **err)
     hs->hs_root = root;
     hs->hs_max_body = (size_t)c->hc_max_body;
     hs->hs_max_conns = (unsigned)c->hc_max_conns;
+    hs->hs_max_per_ip = (unsigned)c->hc_max_conns_per_ip;
+    hs->hs_request_timeout = (unsigned)c->hc_request_timeout;
     htab_init(&hs->hs_routes);
+    htab_init(&hs->hs_hosts);
+    TAILQ_INIT(&hs->hs_deadlines);
     xstrlcpy(hs->hs_listen, c->hc_listen, sizeof(hs->hs_listen));
     if (http_listen_parse(c->hc_listen, &sa, &len) != 0) {
         *err = xasprintf("http.listen '%s' is not an address:port",
@@ -242,7 +213,10 @@ http_create(su_root_t *root, const struct http_conf *c, char **err)
     if (http_load_tls(hs, c, err) != 0)
         goto fail;
     hs->hs_timer = su_timer_create(su_root_task(root), 0);
-    if (hs->hs_timer == NULL || http_start(hs, c, &sa) != 0) {
+    hs->hs_deadline = su_timer_create(su_root_task(root), 0);
+    hs->hs_summary = su_timer_create(su_root_task(root), 0);
+    if (hs->hs_timer == NULL || hs->hs_deadline == NULL ||
+        hs->hs_summary == NULL || http_start(hs, c, &sa) != 0) {
         *err = xasprintf("cannot listen on %s%s", c->hc_listen,
             hs->hs_cert != NULL ? " (or the certificate and key do not"
             " make a pair)" : "");
@@ -253,9 +227,10 @@ http_create(su_root_t *root, const struct http_conf *c, char **err)
         goto fail;
     }
     log_info("http listening listen=%s port=%d tls=%s max_body=%zu"
-        " max_conns=%u", hs->hs_listen, hs->hs_port,
-        hs->hs_cert != NULL ? "yes" : "no", hs->hs_max_body,
-        hs->hs_max_conns);
+        " max_conns=%u max_conns_per_ip=%u request_timeout=%u",
+        hs->hs_listen, hs->hs_port, hs->hs_cert != NULL ? "yes" : "no",
+        hs->hs_max_body, hs->hs_max_conns, hs->hs_max_per_ip,
+        hs->hs_request_timeout);
     return hs;
 
 fail:
@@ -288,6 +263,9 @@ http_destroy(struct http_server *hs)
             hs->hs_port);
     }
     su_timer_destroy(hs->hs_timer);
+    su_timer_destroy(hs->hs_deadline);
+    su_timer_destroy(hs->hs_summary);
+    http_conn_cleanup(hs);
     htab_each(&hs->hs_routes, http_route_free, NULL);
     htab_free(&hs->hs_routes);
     free(hs->hs_cert);

@@ -24,6 +24,8 @@ struct http_conf {
     long        hc_max_body;   /* bytes, per request */
     long        hc_max_conns;  /* connections at once */
     long        hc_timeout;    /* idle connection, s */
+    long        hc_max_conns_per_ip;   /* from one address; 0: any */
+    long        hc_request_timeout;    /* one request, whole, s */
 };
 
 /* One request, valid during the handler call only. */

@@ -73,24 +73,43 @@ http_listen_parse(const char *s, struct sockaddr_storage *sa,
     return 0;
 }
 
+/* The numeric host and port of sa; -1 when there is none. */
+static int
+http_addr_name(const struct sockaddr *sa, char *host, size_t hostlen,
+    char *serv, size_t servlen)
+{
+    socklen_t len;
+
+    if (sa == NULL)
+        return -1;
+    len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+        sizeof(struct sockaddr_in);
+    return getnameinfo(sa, len, host, (socklen_t)hostlen, serv,
+        (socklen_t)servlen, NI_NUMERICHOST | NI_NUMERICSERV) == 0 ? 0 : -1;
+}
+
 void
 http_peer_format(const struct sockaddr *sa, char *out, size_t outlen)
 {
     char host[HTTP_HOST_MAX], serv[8];
-    socklen_t len;
 
     xstrlcpy(out, "?", outlen);
-    if (sa == NULL)
-        return;
-    len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-        sizeof(struct sockaddr_in);
-    if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-        NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    if (http_addr_name(sa, host, sizeof(host), serv, sizeof(serv)) != 0)
         return;
     if (sa->sa_family == AF_INET6)
         snprintf(out, outlen, "[%s]:%s", host, serv);
     else
         snprintf(out, outlen, "%s:%s", host, serv);
+}
+
+void
+http_host_format(const struct sockaddr *sa, char *out, size_t outlen)
+{
+    char host[HTTP_HOST_MAX], serv[8];
+
+    xstrlcpy(out, "?", outlen);
+    if (http_addr_name(sa, host, sizeof(host), serv, sizeof(serv)) == 0)
+        xstrlcpy(out, host, outlen);
 }
 
 void

@@ -180,9 +180,8 @@ http_req_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 {
     struct http_exchange *hx = *ctx;
 
-    (void)cls;
-    (void)conn;
     (void)why;
+    http_conn_answered(cls, conn);
     if (hx == NULL)
         return;
     buf_free(&hx->hx_body);

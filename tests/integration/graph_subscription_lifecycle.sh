@@ -39,10 +39,10 @@ no_request --after "$seq0" --path getPresencesByUserId --for 1 ||
     fail "a refused notification made presgwd read Graph"
 log_has "pa teams user=bob" && fail "a refused notification changed bob"
 out=$(notify_post 'not json')
-[ "$(printf '%s\n' "$out" | sed -n 1p)" = 202 ] ||
-    fail "a body is answered before it is read: $out"
+[ "$(printf '%s\n' "$out" | sed -n 1p)" = 400 ] ||
+    fail "a body that is not a batch did not get 400: $out"
 wait_for_log "graph notify-refused reason=format" 5 ||
-    fail "a body that is not a batch was not refused"
+    fail "a body that is not a batch was not logged"
 ok "wrong clientState refused and logged, nothing changed"
 
 # reauthorizationRequired: a PATCH of the same subscription.

@@ -23,6 +23,8 @@ INTEGRATION_TESTS = \
 	tests/integration/graph_subscription_lifecycle.sh \
 	tests/integration/graph_account_revoked.sh \
 	tests/integration/teams_change_by_rich_notification.sh \
+	tests/integration/teams_rich_replay_refused.sh \
+	tests/integration/graph_notify_flood_summarized.sh \
 	tests/integration/presgwctl_login_names_account.sh \
 	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
 	tests/integration/graph_token_by_certificate.sh \
@@ -104,6 +106,10 @@ EXTRA_DIST += tests/integration/cisco_blf_gets_cisco_pidf.sh \
 # The HTTP listener: /healthz, limits, HTTPS, reload.
 TESTS += tests/integration/http_healthz_and_limits.sh
 EXTRA_DIST += tests/integration/http_healthz_and_limits.sh
+
+# Slow clients: connections per address, a deadline for each request.
+TESTS += tests/integration/http_slow_clients_limited.sh
+EXTRA_DIST += tests/integration/http_slow_clients_limited.sh
 
 # The store at its edges: a full disk (a tmpfs in a mount namespace of the
 # test's own; skipped where that is not permitted), a store refused at

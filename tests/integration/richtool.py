@@ -2,7 +2,7 @@
 """richtool: rich change notifications made by a test, to post to presgwd.
 
   richtool.py payload --sim URL --cert PEM --user ID --availability A
-        --activity B [--tamper data|signature|token]
+        --activity B [--tamper data|signature|token] [--tokens oldest]
       Prints a notification batch as Graph sends it for the one live
       subscription of the simulator (its id and clientState): one item
       whose encryptedContent holds the user's presence, encrypted to the
@@ -10,7 +10,16 @@
       delivery the simulator made (genuine, signed by its key).  --tamper
       spoils one part: a flipped byte in data (after the HMAC was taken),
       a flipped byte in dataSignature, or a token re-signed with another
-      key under the same kid.
+      key under the same kid.  --tokens oldest takes the tokens of the
+      oldest rich delivery instead of the newest.
+
+  richtool.py delivery --sim URL
+      Prints the body of the newest rich delivery the simulator made, as
+      it was posted: what somebody who saw it could post again.
+
+  richtool.py repack --sim URL FILE
+      Prints the items of the batch in FILE under the tokens of the
+      newest rich delivery, the fields in another order.
 
 Needs the cryptography package (Debian's python3-cryptography).
 """
@@ -78,12 +87,21 @@ def resign(token):
     return head + "." + claims + "." + b64url(sig)
 
 
-def genuine_tokens(sim):
-    for d in reversed(get(sim, "/_sim/deliveries")):
+def rich_deliveries(sim):
+    out = []
+    for d in get(sim, "/_sim/deliveries"):
         body = d.get("body") or {}
         if d.get("kind") == "notification" and body.get("validationTokens"):
-            return body["validationTokens"]
-    raise SystemExit("richtool: no rich delivery to take tokens from")
+            out.append(body)
+    if not out:
+        raise SystemExit("richtool: no rich delivery in the simulator")
+    return out
+
+
+def genuine_tokens(sim, which="newest"):
+    bodies = rich_deliveries(sim)
+    body = bodies[0] if which == "oldest" else bodies[-1]
+    return body["validationTokens"]
 
 
 def cmd_payload(args):
@@ -108,10 +126,24 @@ def cmd_payload(args):
                          "id": uid},
         "encryptedContent": encrypted_content(cert, plain, args.tamper),
     }
-    tokens = genuine_tokens(args.sim)
+    tokens = genuine_tokens(args.sim, args.tokens)
     if args.tamper == "token":
         tokens = [resign(t) for t in tokens]
     print(json.dumps({"value": [item], "validationTokens": tokens}))
+    return 0
+
+
+def cmd_delivery(args):
+    print(json.dumps(rich_deliveries(args.sim)[-1]))
+    return 0
+
+
+def cmd_repack(args):
+    with open(args.file) as f:
+        batch = json.load(f)
+    items = [dict(reversed(list(i.items()))) for i in batch["value"]]
+    print(json.dumps({"validationTokens": genuine_tokens(args.sim),
+                      "value": items}, indent=1))
     return 0
 
 
@@ -125,8 +157,18 @@ def main(argv=None):
     sp.add_argument("--availability", required=True)
     sp.add_argument("--activity", required=True)
     sp.add_argument("--tamper", choices=("data", "signature", "token"))
+    sp.add_argument("--tokens", choices=("oldest", "newest"),
+                    default="newest")
+    sp.set_defaults(fn=cmd_payload)
+    sp = sub.add_parser("delivery")
+    sp.add_argument("--sim", default=os.environ.get("SIM_URL"))
+    sp.set_defaults(fn=cmd_delivery)
+    sp = sub.add_parser("repack")
+    sp.add_argument("--sim", default=os.environ.get("SIM_URL"))
+    sp.add_argument("file")
+    sp.set_defaults(fn=cmd_repack)
     args = p.parse_args(argv)
-    return cmd_payload(args)
+    return args.fn(args)
 
 
 if __name__ == "__main__":

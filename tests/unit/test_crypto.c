@@ -262,6 +262,22 @@ b64_decodes_only_what_an_encoder_makes(void)
     CHECK(crypto_b64_decode("Zm9vYmFy", 8, 0, 5, &len) == NULL);
 }
 
+/* A copy is known however its base64 is written; another is not. */
+static void
+rich_digest_is_one_for_every_spelling(void)
+{
+    char a[CRYPTO_DIGEST_HEX], b[CRYPTO_DIGEST_HEX], c[CRYPTO_DIGEST_HEX];
+
+    CHECK(crypto_rich_digest("Zm9vYg==", a) == 0);
+    CHECK(crypto_rich_digest("Zm9vYg", b) == 0);
+    CHECK(crypto_rich_digest("Zm9vYmE=", c) == 0);
+    CHECK_STR(a, b);
+    CHECK(strcmp(a, c) != 0);
+    CHECK(strlen(a) == 64);
+    CHECK(crypto_rich_digest("Zm9v Yg==", c) == -1);
+    CHECK(crypto_rich_digest(NULL, c) == -1);
+}
+
 static void
 b64_round_trips_every_length(void)
 {
@@ -368,6 +384,7 @@ main(void)
     TEST_RUN(rich_malformed_base64_fails_cleanly);
     TEST_RUN(b64_decodes_only_what_an_encoder_makes);
     TEST_RUN(b64_round_trips_every_length);
+    TEST_RUN(rich_digest_is_one_for_every_spelling);
     TEST_RUN(key_gives_certificate_and_thumbprint);
     TEST_RUN(key_load_reports_bad_files);
     crypto_key_free(key);

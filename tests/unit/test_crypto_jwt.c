@@ -365,6 +365,26 @@ jwks_without_a_usable_key_is_refused(void)
 
 /* The decoded header and claims of an assertion, and its signature
  * checked with the certificate's public key. */
+static void
+jwt_times_are_read_from_its_claims(void)
+{
+    char *c = claims(AUD, NOW - 60, NOW + 3600);
+    char *jwt = make_jwt(signer.tk_pkey, H_K1, c);
+    char *nbf_only = make_jwt(signer.tk_pkey, H_K1,
+        "{\"nbf\":1700000100,\"exp\":1700000200}");
+    time_t iat, exp;
+
+    CHECK(crypto_jwt_times(jwt, &iat, &exp) == 0);
+    CHECK(iat == NOW - 60 && exp == NOW + 3600);
+    CHECK(crypto_jwt_times(nbf_only, &iat, &exp) == 0);
+    CHECK(iat == 1700000100 && exp == 1700000200);
+    CHECK(crypto_jwt_times("not a token", &iat, &exp) == -1);
+    CHECK(iat == 0 && exp == 0);
+    free(c);
+    free(jwt);
+    free(nbf_only);
+}
+
 static cJSON *
 assertion_part(const char *jwt, int claims_part)
 {
@@ -470,6 +490,7 @@ main(void)
     TEST_RUN(jwt_from_another_caller_fails);
     TEST_RUN(jwks_by_certificate_verifies);
     TEST_RUN(jwks_without_a_usable_key_is_refused);
+    TEST_RUN(jwt_times_are_read_from_its_claims);
     TEST_RUN(client_assertion_has_header_claims_and_signature);
     crypto_jwks_free(jwks);
     testkeys_free(&signer);
