@@ -430,7 +430,7 @@ graph_http_finish(struct graph_http *h, CURL *easy, CURLcode result)
     struct graph_req *r;
     struct graph_resp rs;
     char *priv = NULL;
-    long status = 0;
+    long status = 0, sent = 0;
 
     if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
         priv == NULL) {
@@ -446,6 +446,12 @@ graph_http_finish(struct graph_http *h, CURL *easy, CURLcode result)
     memset(&rs, 0, sizeof(rs));
     rs.rs_status = result == CURLE_OK ? status : 0;
     rs.rs_error = "";
+
+    /* Request bytes issued: none when the connection never came up, so
+     * Graph cannot have seen it.  Unknown counts as sent. */
+    if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
+        sent = 1;
+    rs.rs_sent = sent > 0;
     if (result != CURLE_OK)
         rs.rs_error = r->gr_error[0] != '\0' ? r->gr_error :
             curl_easy_strerror(result);

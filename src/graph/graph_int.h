@@ -119,6 +119,8 @@ struct graph_req;
 struct graph_resp {
     long         rs_status;      /* HTTP status; 0 when no answer came */
     const char  *rs_error;       /* why no answer came, or "" */
+    int          rs_sent;        /* some of the request went out: with
+                                    no answer, Graph may still act on it */
     const char  *rs_body;        /* never NULL; terminated */
     size_t       rs_len;
     const char  *rs_retry_after; /* the Retry-After header, or NULL */
@@ -246,6 +248,8 @@ enum graph_mech {
 #define GRAPH_INTENT_REFRESH    0x01u   /* resent to keep a call shown */
 #define GRAPH_INTENT_REAUTHED   0x02u   /* already retried after a 401 */
 #define GRAPH_INTENT_ALONE      0x04u   /* a batch lost it: send it alone */
+#define GRAPH_INTENT_REASSERT   0x08u   /* sent again after writes that got
+                                           no answer (graph_queue_late) */
 
 struct graph_intent {
     enum graph_mech  gi_mech;
@@ -278,6 +282,49 @@ void graph_queue_set_max(struct graph_queue *q, size_t max);
  * stamps. */
 enum graph_queue_put graph_queue_put(struct graph_queue *q, const char *id,
     const struct graph_intent *it);
+
+/* "session" or "pref", for logs and the store. */
+const char *graph_queue_mech_name(enum graph_mech m);
+
+/*
+ * Writes that got no answer.  Graph may still apply such a write later,
+ * after a newer one of the same user and mechanism was confirmed, and its
+ * older state would then win.  So the queue remembers, per user and
+ * mechanism, the values of those writes (a bit each) and the time by
+ * which they land if ever; when that time comes, the state Graph should
+ * show is written once more if one of them could have undone it.
+ */
+
+/* Writes of mechanism m for id that carried the values in the bit set
+ * values got no answer; they may land until late_by (clock_now_ms()
+ * time).  A later time than one already set wins. */
+void graph_queue_uncertain(struct graph_queue *q, const char *id,
+    enum graph_mech m, unsigned values, int64_t late_by);
+
+/* The values remembered for (id, m), and their time in *late_by when
+ * not NULL; 0 when none. */
+unsigned graph_queue_late(const struct graph_queue *q, const char *id,
+    enum graph_mech m, int64_t *late_by);
+
+/* What graph_queue_settle() asks of its caller. */
+struct graph_settle_ops {
+    /* The value Graph last confirmed for (id, m). */
+    int  (*so_written)(void *arg, const char *id, enum graph_mech m);
+    /* The late values of (id, m) are forgotten; it, when not NULL, was
+     * queued to be written once more.  id is valid during the call. */
+    void (*so_settled)(void *arg, const char *id, enum graph_mech m,
+        const struct graph_intent *it);
+};
+
+/* For every user whose late_by has come, and each mechanism with late
+ * values: when a write of it waits to go, that write comes after them
+ * anyway; else the state to show (the write in flight, else the one
+ * Graph confirmed last) is queued once more, flagged
+ * GRAPH_INTENT_REASSERT, unless every late value is that same state.
+ * One refused for a full queue is tried again at retry_at.  Returns how
+ * many were queued. */
+size_t graph_queue_settle(struct graph_queue *q, int64_t now,
+    int64_t retry_at, const struct graph_settle_ops *ops, void *arg);
 
 /* Nonzero when graph_queue_next() would return a write at now. */
 int graph_queue_ready(struct graph_queue *q, int64_t now);
@@ -320,7 +367,8 @@ size_t graph_queue_refresh(struct graph_queue *q, int64_t now,
 void graph_queue_keep(struct graph_queue *q, const char *id, int value,
     int64_t at_ms);
 
-/* The earliest time a delayed user or a refresh falls due; -1: none. */
+/* The earliest time a delayed user, a refresh or late values fall due;
+ * -1: none. */
 int64_t graph_queue_next_due(const struct graph_queue *q);
 
 /* The newest intent of mechanism m for id: the pending one, else the
@@ -365,6 +413,9 @@ const struct graph_queue *graph_write_cq(const struct graph *g);
  * through. */
 void graph_write_restored(struct graph *g, unsigned probes,
     int64_t probe_at);
+
+/* The time by which a write that got no answer at now lands, if ever. */
+int64_t graph_write_late_by(const struct graph *g, int64_t now);
 
 /* Formats an ISO 8601 duration ("PT5M", "P1DT2H") for secs > 0. */
 void graph_write_duration(char *out, size_t len, long secs);
@@ -465,14 +516,27 @@ void graph_outage_restore(struct graph_outage *o, int64_t now,
  * confirmed.  Without a store only the latter is kept, in memory.
  */
 
-/* A record's JSON value; the caller frees it.  next_at: clock_now_ms()
- * time of the next try, 0 for at once. */
-char *graph_persist_encode(const char *id, const struct graph_intent *it,
-    int64_t next_at);
+/* One record: the newest intent of a user and mechanism, and the values
+ * of its writes that got no answer (graph_queue_late). */
+struct graph_persist_rec {
+    int                 pr_pending;     /* pr_it waits to be written; 0:
+                                           the record is kept for the late
+                                           values alone */
+    struct graph_intent pr_it;          /* without pr_pending, only its
+                                           mechanism and the value last
+                                           confirmed */
+    int64_t             pr_next_at;     /* clock_now_ms() time of the next
+                                           try, 0 for at once */
+    unsigned            pr_late;        /* late values, a bit each */
+    int64_t             pr_late_by;     /* clock_now_ms() time */
+};
+
+/* A record's JSON value; the caller frees it. */
+char *graph_persist_encode(const char *id, const struct graph_persist_rec *r);
 
 /* Reads a record back; 0, or -1 when it is not one of ours. */
 int graph_persist_decode(const char *text, char *id, size_t idlen,
-    struct graph_intent *it, int64_t *next_at);
+    struct graph_persist_rec *r);
 
 /* Reads graph_written and the records, and queues the records in stamp
  * order.  Returns how many were queued, or -1. */
@@ -494,8 +558,8 @@ void graph_oauth_error(const struct graph_resp *rs, char *err,
     size_t errlen, char *code, size_t codelen);
 void graph_subs_resync(struct graph *g);
 
-/* Mirrors the newest intent of (id, m) to the store: put, or delete when
- * there is none.  next_at as for graph_persist_encode(). */
+/* Mirrors the newest intent of (id, m) and its late values to the store:
+ * put, or delete when there are neither.  next_at as pr_next_at. */
 void graph_persist_sync(struct graph *g, const char *id, enum graph_mech m,
     int64_t next_at);
 

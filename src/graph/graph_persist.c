@@ -10,6 +10,12 @@
  * pending or the write confirmed, never neither.  A write in flight at a
  * crash is sent again after the restart; Graph's presence writes are
  * idempotent, so that repeats a state, it never reorders one.
+ *
+ * A record also carries the values of writes that got no answer and may
+ * still land at Graph (graph_queue_late), and the time they land by; it
+ * stays, without a write pending, until that time has come and the state
+ * they could undo is written once more.  So a crash in between loses
+ * neither.
  */
 #include "config.h"
 
@@ -27,21 +33,27 @@
 /* An Entra object id is a GUID; anything much longer is not one of ours. */
 #define GRAPH_PERSIST_ID_MAX    128
 
-static const char *const graph_persist_mechs[GRAPH_MECH_COUNT] = {
-    [GRAPH_MECH_SESSION] = "session",
-    [GRAPH_MECH_PREF]    = "pref",
-};
-
 static void
 graph_persist_key(char *out, size_t len, const char *id, enum graph_mech m)
 {
-    snprintf(out, len, "%s/%s", id, graph_persist_mechs[m]);
+    snprintf(out, len, "%s/%s", id, graph_queue_mech_name(m));
+}
+
+/* The late values and their time; absent when there are none. */
+static int
+graph_persist_encode_late(cJSON *o, const struct graph_persist_rec *r)
+{
+    if (r->pr_late == 0)
+        return 1;
+    return cJSON_AddNumberToObject(o, "late", r->pr_late) != NULL &&
+        cJSON_AddNumberToObject(o, "late_by", (double)r->pr_late_by) !=
+        NULL;
 }
 
 char *
-graph_persist_encode(const char *id, const struct graph_intent *it,
-    int64_t next_at)
+graph_persist_encode(const char *id, const struct graph_persist_rec *r)
 {
+    const struct graph_intent *it = &r->pr_it;
     cJSON *o = cJSON_CreateObject();
     const char *state = graph_write_state(it->gi_mech, it->gi_value);
     char *text = NULL;
@@ -50,14 +62,17 @@ graph_persist_encode(const char *id, const struct graph_intent *it,
     /* Numbers are doubles in JSON: exact up to 2^53, plenty for these. */
     ok = ok && cJSON_AddStringToObject(o, "user", id) != NULL &&
         cJSON_AddStringToObject(o, "mech",
-            graph_persist_mechs[it->gi_mech]) != NULL &&
+            graph_queue_mech_name(it->gi_mech)) != NULL &&
         cJSON_AddStringToObject(o, "state", state) != NULL &&
         cJSON_AddNumberToObject(o, "value", it->gi_value) != NULL &&
         cJSON_AddNumberToObject(o, "stamp", (double)it->gi_stamp) != NULL &&
         cJSON_AddNumberToObject(o, "attempts", it->gi_failures) != NULL &&
-        cJSON_AddNumberToObject(o, "next_at", (double)next_at) != NULL &&
+        cJSON_AddNumberToObject(o, "next_at", (double)r->pr_next_at) !=
+        NULL &&
         cJSON_AddBoolToObject(o, "refresh",
-            (it->gi_flags & GRAPH_INTENT_REFRESH) != 0) != NULL;
+            (it->gi_flags & GRAPH_INTENT_REFRESH) != 0) != NULL &&
+        cJSON_AddBoolToObject(o, "pending", r->pr_pending) != NULL &&
+        graph_persist_encode_late(o, r);
     if (ok)
         text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -84,7 +99,8 @@ graph_persist_mech(const cJSON *o, enum graph_mech *m)
     int i;
 
     for (i = 0; i < GRAPH_MECH_COUNT && cJSON_IsString(s); i++) {
-        if (strcmp(s->valuestring, graph_persist_mechs[i]) == 0) {
+        if (strcmp(s->valuestring,
+            graph_queue_mech_name((enum graph_mech)i)) == 0) {
             *m = (enum graph_mech)i;
             return 0;
         }
@@ -92,32 +108,57 @@ graph_persist_mech(const cJSON *o, enum graph_mech *m)
     return -1;
 }
 
+/* The late values and their time, when the record has them: 0, or -1
+ * when they are not valid. */
+static int
+graph_persist_decode_late(const cJSON *o, struct graph_persist_rec *r)
+{
+    double late, by;
+
+    if (cJSON_GetObjectItemCaseSensitive(o, "late") == NULL)
+        return 0;
+    late = graph_persist_num(o, "late", 4294967295.0);
+    by = graph_persist_num(o, "late_by", 9007199254740992.0);
+    if (late < 0 || by < 0)
+        return -1;
+    r->pr_late = (unsigned)late;
+    r->pr_late_by = (int64_t)by;
+    return 0;
+}
+
 int
 graph_persist_decode(const char *text, char *id, size_t idlen,
-    struct graph_intent *it, int64_t *next_at)
+    struct graph_persist_rec *r)
 {
     cJSON *o = cJSON_Parse(text);
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(o, "user");
+    struct graph_intent *it = &r->pr_it;
     double value, stamp, tries, at;
     int rc = -1;
 
-    memset(it, 0, sizeof(*it));
+    memset(r, 0, sizeof(*r));
     value = graph_persist_num(o, "value", 100);
     stamp = graph_persist_num(o, "stamp", 9007199254740992.0);
     tries = graph_persist_num(o, "attempts", 1e9);
     at = graph_persist_num(o, "next_at", 9007199254740992.0);
+
+    /* Records written before "pending" existed were all pending. */
+    r->pr_pending = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o,
+        "pending"));
     if (cJSON_IsString(user) && user->valuestring[0] != '\0' &&
         strlen(user->valuestring) < idlen &&
         graph_persist_mech(o, &it->gi_mech) == 0 && value >= 0 &&
-        stamp >= 1 && tries >= 0 && at >= 0 &&
-        graph_write_state(it->gi_mech, (int)value) != NULL) {
+        (stamp >= 1 || (!r->pr_pending && stamp == 0)) && tries >= 0 &&
+        at >= 0 && graph_write_state(it->gi_mech, (int)value) != NULL &&
+        graph_persist_decode_late(o, r) == 0 &&
+        (r->pr_pending || r->pr_late != 0)) {
         xstrlcpy(id, user->valuestring, idlen);
         it->gi_value = (int)value;
         it->gi_stamp = (uint64_t)stamp;
         it->gi_failures = (unsigned)tries;
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "refresh")))
             it->gi_flags = GRAPH_INTENT_REFRESH;
-        *next_at = (int64_t)at;
+        r->pr_next_at = (int64_t)at;
         rc = 0;
     }
     cJSON_Delete(o);
@@ -171,19 +212,31 @@ void
 graph_persist_sync(struct graph *g, const char *id, enum graph_mech m,
     int64_t next_at)
 {
+    const struct graph_queue *q = graph_write_cq(g);
     const struct graph_intent *it;
+    struct graph_persist_rec r;
     char key[GRAPH_PERSIST_ID_MAX + 16];
     char *text;
 
     if (g->g_store == NULL || strlen(id) > GRAPH_PERSIST_ID_MAX)
         return;
     graph_persist_key(key, sizeof(key), id, m);
-    it = graph_queue_newest(graph_write_q(g), id, m);
-    if (it == NULL) {
+    memset(&r, 0, sizeof(r));
+    it = graph_queue_newest(q, id, m);
+    r.pr_late = graph_queue_late(q, id, m, &r.pr_late_by);
+    if (it == NULL && r.pr_late == 0) {
         store_rec_del(g->g_store, GRAPH_PERSIST_NS, key);
         return;
     }
-    text = graph_persist_encode(id, it, next_at);
+    r.pr_pending = it != NULL;
+    r.pr_next_at = next_at;
+    if (it != NULL) {
+        r.pr_it = *it;
+    } else {
+        r.pr_it.gi_mech = m;
+        r.pr_it.gi_value = graph_persist_written(g, id, m);
+    }
+    text = graph_persist_encode(id, &r);
     if (text == NULL) {
         log_error("graph persist-failed user=%s reason=encode", id);
         return;
@@ -257,9 +310,8 @@ graph_persist_resync(void *arg, struct store *st)
 /* The records read at start, before they are sorted into the queue. */
 struct graph_persist_load {
     struct graph_persist_item {
-        char                id[GRAPH_PERSIST_ID_MAX + 1];
-        struct graph_intent it;
-        int64_t             next_at;
+        char                    id[GRAPH_PERSIST_ID_MAX + 1];
+        struct graph_persist_rec rec;
     }                  *pl_items;
     size_t              pl_n;
     char              **pl_bad;     /* keys of records not ours */
@@ -285,9 +337,10 @@ graph_persist_load_rec(void *arg, const char *key, const char *value)
     pl->pl_items = xrealloc(pl->pl_items,
         (pl->pl_n + 1) * sizeof(*pl->pl_items));
     pi = &pl->pl_items[pl->pl_n];
-    if (graph_persist_decode(value, pi->id, sizeof(pi->id), &pi->it,
-        &pi->next_at) == 0) {
-        graph_persist_key(want, sizeof(want), pi->id, pi->it.gi_mech);
+    if (graph_persist_decode(value, pi->id, sizeof(pi->id), &pi->rec) ==
+        0) {
+        graph_persist_key(want, sizeof(want), pi->id,
+            pi->rec.pr_it.gi_mech);
         if (strcmp(want, key) == 0) {
             pl->pl_n++;
             return;
@@ -303,8 +356,8 @@ graph_persist_cmp(const void *a, const void *b)
 {
     const struct graph_persist_item *x = a, *y = b;
 
-    return x->it.gi_stamp < y->it.gi_stamp ? -1 :
-        x->it.gi_stamp > y->it.gi_stamp;
+    return x->rec.pr_it.gi_stamp < y->rec.pr_it.gi_stamp ? -1 :
+        x->rec.pr_it.gi_stamp > y->rec.pr_it.gi_stamp;
 }
 
 /* A call confirmed before the stop still needs its session refreshed. */
@@ -321,14 +374,34 @@ graph_persist_keep_call(void *arg, void *val)
         graph_queue_keep(graph_write_q(g), w->gw_id, v, clock_now_ms());
 }
 
-/* Queues the items in stamp order; returns the number queued. */
+/* Late values restored: their time as stored, but no later than a write
+ * that got no answer now would have (a clock set back must not hold
+ * them for long), and not in the past. */
+static void
+graph_persist_late(struct graph *g, const char *id,
+    const struct graph_persist_rec *r)
+{
+    int64_t now = clock_now_ms(), by = r->pr_late_by;
+
+    if (r->pr_late == 0)
+        return;
+    if (by > graph_write_late_by(g, now))
+        by = graph_write_late_by(g, now);
+    if (by < now)
+        by = now;
+    graph_queue_uncertain(graph_write_q(g), id, r->pr_it.gi_mech,
+        r->pr_late, by);
+}
+
+/* Queues the pending items in stamp order, and takes the late values
+ * back; returns the number queued. */
 static size_t
 graph_persist_queue(struct graph *g, struct graph_persist_load *pl,
     unsigned *probes, int64_t *probe_at)
 {
     struct graph_queue *q = graph_write_q(g);
-    struct graph_persist_item *pi;
-    size_t i;
+    struct graph_persist_rec *r;
+    size_t i, n = 0;
 
     if (pl->pl_n > 0)
         qsort(pl->pl_items, pl->pl_n, sizeof(*pl->pl_items),
@@ -337,17 +410,21 @@ graph_persist_queue(struct graph *g, struct graph_persist_load *pl,
     /* Accepted writes are never dropped: the bound waits for them. */
     graph_queue_set_max(q, 0);
     for (i = 0; i < pl->pl_n; i++) {
-        pi = &pl->pl_items[i];
-        graph_queue_put(q, pi->id, &pi->it);
-        if (pi->it.gi_failures > *probes)
-            *probes = pi->it.gi_failures;
-        if (pi->it.gi_failures > 0 &&
-            (*probe_at == 0 || pi->next_at < *probe_at))
-            *probe_at = pi->next_at;
+        r = &pl->pl_items[i].rec;
+        graph_persist_late(g, pl->pl_items[i].id, r);
+        if (!r->pr_pending)
+            continue;
+        graph_queue_put(q, pl->pl_items[i].id, &r->pr_it);
+        n++;
+        if (r->pr_it.gi_failures > *probes)
+            *probes = r->pr_it.gi_failures;
+        if (r->pr_it.gi_failures > 0 &&
+            (*probe_at == 0 || r->pr_next_at < *probe_at))
+            *probe_at = r->pr_next_at;
     }
     graph_queue_set_max(q, g->g_conf.gc_queue_max > 0 ?
         (size_t)g->g_conf.gc_queue_max : 0);
-    return pl->pl_n;
+    return n;
 }
 
 int

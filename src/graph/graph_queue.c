@@ -11,7 +11,8 @@
  * Users wait on one of two lists: ready (first come, first served) or
  * delayed (sorted by the time they may go again, after a failure).  A
  * third list, sorted by time, holds the users whose call is being kept
- * shown by resending setPresence.
+ * shown by resending setPresence, and a fourth, sorted by time too, the
+ * users with writes that got no answer and may still land at Graph.
  *
  * The bound: at most q_max users may have writes queued or in flight.
  * When full, a write for a user not yet in the queue is refused (and the
@@ -40,11 +41,14 @@ struct graph_quser {
     struct graph_quser         *qu_hnext;       /* hash chain */
     TAILQ_ENTRY(graph_quser)    qu_run;         /* ready or delayed */
     TAILQ_ENTRY(graph_quser)    qu_ref;         /* refresh list */
+    TAILQ_ENTRY(graph_quser)    qu_lat;         /* late list */
     enum graph_qlist            qu_list;
     int                         qu_refreshing;  /* on the refresh list */
     int64_t                     qu_not_before;  /* when delayed */
     int64_t                     qu_refresh_at;
     int                         qu_refresh_value;
+    int64_t                     qu_late_by;     /* when on the late list */
+    unsigned                    qu_late[GRAPH_MECH_COUNT]; /* value bits */
     struct graph_intent         qu_slot[GRAPH_MECH_COUNT];
     int                         qu_has[GRAPH_MECH_COUNT];
     enum graph_mech             qu_order[GRAPH_MECH_COUNT];
@@ -62,6 +66,7 @@ struct graph_queue {
     struct graph_qlist_head     q_ready;
     struct graph_qlist_head     q_delayed;
     struct graph_qlist_head     q_refresh;
+    struct graph_qlist_head     q_late;
     size_t                      q_max;
     size_t                      q_nusers;       /* users with writes */
     size_t                      q_npending;     /* writes, in flight too */
@@ -137,13 +142,25 @@ graph_queue_active(const struct graph_quser *u)
     return u->qu_busy || u->qu_norder > 0;
 }
 
+/* Has late values on the late list. */
+static int
+graph_queue_is_late(const struct graph_quser *u)
+{
+    int m;
+
+    for (m = 0; m < GRAPH_MECH_COUNT; m++)
+        if (u->qu_late[m] != 0)
+            return 1;
+    return 0;
+}
+
 /* Frees u once nothing is left to do for it. */
 static void
 graph_queue_release(struct graph_queue *q, struct graph_quser *u)
 {
     struct graph_quser **pp;
 
-    if (graph_queue_active(u) || u->qu_refreshing)
+    if (graph_queue_active(u) || u->qu_refreshing || graph_queue_is_late(u))
         return;
     pp = &q->q_hash[graph_queue_hash(u->qu_id) & (q->q_nbuckets - 1)];
     while (*pp != u)
@@ -164,6 +181,7 @@ graph_queue_create(size_t max)
     TAILQ_INIT(&q->q_ready);
     TAILQ_INIT(&q->q_delayed);
     TAILQ_INIT(&q->q_refresh);
+    TAILQ_INIT(&q->q_late);
     q->q_max = max;
     return q;
 }
@@ -266,7 +284,8 @@ graph_queue_put(struct graph_queue *q, const char *id,
         q->q_nusers >= q->q_max) {
         /* A new session state that cannot be queued ends the refresh of
          * the old one: a call must not be kept alive after its end. */
-        if (u != NULL && m == GRAPH_MECH_SESSION)
+        if (u != NULL && m == GRAPH_MECH_SESSION &&
+            !(it->gi_flags & GRAPH_INTENT_REASSERT))
             graph_queue_unschedule(q, u);
         return GRAPH_QUEUE_FULL;
     }
@@ -274,10 +293,14 @@ graph_queue_put(struct graph_queue *q, const char *id,
         u = graph_queue_add_user(q, id);
     was = graph_queue_active(u);
 
-    /* The write in flight already says this: drop what was pending. */
+    /* The write in flight already says this: drop what was pending,
+     * unless that is a re-assertion, which must follow the write in
+     * flight, as must a re-assertion itself. */
     if (u->qu_busy && u->qu_sent.gi_mech == m &&
-        u->qu_sent.gi_value == it->gi_value) {
-        if (u->qu_has[m])
+        u->qu_sent.gi_value == it->gi_value &&
+        !(it->gi_flags & GRAPH_INTENT_REASSERT)) {
+        if (u->qu_has[m] &&
+            !(u->qu_slot[m].gi_flags & GRAPH_INTENT_REASSERT))
             graph_queue_remove_slot(q, u, m);
         return GRAPH_QUEUE_IN_FLIGHT;
     }
@@ -482,20 +505,147 @@ graph_queue_keep(struct graph_queue *q, const char *id, int value,
     graph_queue_schedule(q, u, at_ms);
 }
 
+/* The earlier of due (-1: none) and at. */
+static int64_t
+graph_queue_earlier(int64_t due, int64_t at)
+{
+    return due < 0 || at < due ? at : due;
+}
+
+const char *
+graph_queue_mech_name(enum graph_mech m)
+{
+    static const char *const names[GRAPH_MECH_COUNT] = {
+        [GRAPH_MECH_SESSION] = "session",
+        [GRAPH_MECH_PREF]    = "pref",
+    };
+
+    return (unsigned)m < GRAPH_MECH_COUNT ? names[m] : "-";
+}
+
+/* Puts u on the late list, which stays sorted by qu_late_by. */
+static void
+graph_queue_late_insert(struct graph_queue *q, struct graph_quser *u)
+{
+    struct graph_quser *at = TAILQ_LAST(&q->q_late, graph_qlist_head);
+
+    while (at != NULL && at->qu_late_by > u->qu_late_by)
+        at = TAILQ_PREV(at, graph_qlist_head, qu_lat);
+    if (at == NULL)
+        TAILQ_INSERT_HEAD(&q->q_late, u, qu_lat);
+    else
+        TAILQ_INSERT_AFTER(&q->q_late, at, u, qu_lat);
+}
+
+void
+graph_queue_uncertain(struct graph_queue *q, const char *id,
+    enum graph_mech m, unsigned values, int64_t late_by)
+{
+    struct graph_quser *u = graph_queue_find(q, id);
+
+    if (values == 0)
+        return;
+    if (u == NULL)
+        u = graph_queue_add_user(q, id);
+    if (graph_queue_is_late(u)) {
+        TAILQ_REMOVE(&q->q_late, u, qu_lat);
+        if (u->qu_late_by > late_by)
+            late_by = u->qu_late_by;
+    }
+    u->qu_late[m] |= values;
+    u->qu_late_by = late_by;
+    graph_queue_late_insert(q, u);
+}
+
+unsigned
+graph_queue_late(const struct graph_queue *q, const char *id,
+    enum graph_mech m, int64_t *late_by)
+{
+    const struct graph_quser *u = graph_queue_find(q, id);
+
+    if (u == NULL || u->qu_late[m] == 0)
+        return 0;
+    if (late_by != NULL)
+        *late_by = u->qu_late_by;
+    return u->qu_late[m];
+}
+
+/* Ends the late values of (u, m), unless a full queue refuses the write
+ * they need.  Returns 1 when a write was queued. */
+static int
+graph_queue_settle_one(struct graph_queue *q, struct graph_quser *u,
+    enum graph_mech m, const struct graph_settle_ops *ops, void *arg)
+{
+    struct graph_intent it;
+    unsigned late = u->qu_late[m];
+
+    memset(&it, 0, sizeof(it));
+    it.gi_mech = m;
+    it.gi_flags = GRAPH_INTENT_REASSERT;
+    if (u->qu_busy && u->qu_sent.gi_mech == m)
+        it.gi_value = u->qu_sent.gi_value;
+    else
+        it.gi_value = ops->so_written(arg, u->qu_id, m);
+
+    /* A write still to go is sent after them; and late writes that all
+     * say the state to show cannot undo it. */
+    if (u->qu_has[m] || (it.gi_value >= 0 && it.gi_value < 32 &&
+        (late & ~(1u << it.gi_value)) == 0)) {
+        u->qu_late[m] = 0;
+        ops->so_settled(arg, u->qu_id, m, NULL);
+        return 0;
+    }
+    if (graph_queue_put(q, u->qu_id, &it) == GRAPH_QUEUE_FULL)
+        return 0;
+    u->qu_late[m] = 0;
+    ops->so_settled(arg, u->qu_id, m, &u->qu_slot[m]);
+    return 1;
+}
+
+size_t
+graph_queue_settle(struct graph_queue *q, int64_t now, int64_t retry_at,
+    const struct graph_settle_ops *ops, void *arg)
+{
+    struct graph_quser *u;
+    size_t n = 0;
+    int m;
+
+    for (;;) {
+        u = TAILQ_FIRST(&q->q_late);
+        if (u == NULL || u->qu_late_by > now)
+            break;
+        TAILQ_REMOVE(&q->q_late, u, qu_lat);
+        for (m = 0; m < GRAPH_MECH_COUNT; m++) {
+            if (u->qu_late[m] != 0)
+                n += graph_queue_settle_one(q, u, (enum graph_mech)m, ops,
+                    arg);
+        }
+        if (graph_queue_is_late(u)) {
+            /* Refused for a full queue: again later. */
+            u->qu_late_by = retry_at > now ? retry_at : now + 1;
+            graph_queue_late_insert(q, u);
+        } else {
+            graph_queue_release(q, u);
+        }
+    }
+    return n;
+}
+
 int64_t
 graph_queue_next_due(const struct graph_queue *q)
 {
     const struct graph_quser *d = TAILQ_FIRST(&q->q_delayed);
     const struct graph_quser *r = TAILQ_FIRST(&q->q_refresh);
+    const struct graph_quser *l = TAILQ_FIRST(&q->q_late);
+    int64_t due = -1;
 
-    if (d == NULL && r == NULL)
-        return -1;
-    if (d == NULL)
-        return r->qu_refresh_at;
-    if (r == NULL)
-        return d->qu_not_before;
-    return d->qu_not_before < r->qu_refresh_at ? d->qu_not_before :
-        r->qu_refresh_at;
+    if (d != NULL)
+        due = d->qu_not_before;
+    if (r != NULL)
+        due = graph_queue_earlier(due, r->qu_refresh_at);
+    if (l != NULL)
+        due = graph_queue_earlier(due, l->qu_late_by);
+    return due;
 }
 
 const struct graph_intent *

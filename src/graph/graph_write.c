@@ -24,6 +24,14 @@
  * While the last session written for a user is a call, the queue brings
  * the same setPresence back every call_refresh seconds, so the session
  * does not expire under a long call.
+ *
+ * A write that went out and got no answer (a timeout, a connection lost)
+ * may still be applied by Graph later, after a newer write of the same
+ * user and mechanism was confirmed, and its older state would then stay.
+ * The queue remembers such writes (graph_queue_uncertain); once they can
+ * no longer land, the state Graph should show is written once more if
+ * one of them could have undone it ("graph write-reassert"), through the
+ * queue and its batches like any write.
  */
 #include "config.h"
 
@@ -41,6 +49,9 @@ struct graph_writer;
 
 /* A refresh refused by a full queue is tried again this much later. */
 #define GRAPH_REFRESH_RETRY_MS  5000
+
+/* See graph_write_late_by(). */
+#define GRAPH_LATE_MARGIN_MS    10000
 
 /* One write as Graph takes it. */
 struct graph_op {
@@ -140,6 +151,23 @@ graph_write_max_delay(const struct graph *g)
 {
     return g->g_conf.gc_retry_max_delay > 0 ?
         (int64_t)g->g_conf.gc_retry_max_delay * 1000 : 0;
+}
+
+/*
+ * A write we gave up on after graph.timeout without an answer had been
+ * held that long somewhere between us and Graph's presence service: in
+ * its front end, or behind a slow backend.  Nothing bounds that for sure,
+ * but a request held that long is as a rule done with, or given up by
+ * Graph's side, within about as long again; the margin covers the
+ * backend's own work and clocks.  A write held longer still wins
+ * (docs/known-issues.md); a longer wait would only keep a wrong state
+ * shown longer in the common case of a write that did land late.
+ */
+int64_t
+graph_write_late_by(const struct graph *g, int64_t now)
+{
+    return now + (int64_t)g->g_conf.gc_timeout * 1000 +
+        GRAPH_LATE_MARGIN_MS;
 }
 
 void
@@ -341,9 +369,10 @@ graph_write_wreq(struct graph_writer *w, const char *id,
     wr->wr_it = *it;
     wr->wr_gen = graph_token_gen(w->w_g);
     wr->wr_probe = w->w_outage.go_down;
-    log_info("graph write user=%s op=%s state=%s%s%s%s", id, op->op_action,
-        op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
-        " refresh=yes" : "", wr->wr_probe ? " probe=yes" : "",
+    log_info("graph write user=%s op=%s state=%s%s%s%s%s", id,
+        op->op_action, op->op_state, it->gi_flags & GRAPH_INTENT_REFRESH ?
+        " refresh=yes" : "", it->gi_flags & GRAPH_INTENT_REASSERT ?
+        " reassert=yes" : "", wr->wr_probe ? " probe=yes" : "",
         batched ? " batch=yes" : "");
     return wr;
 }
@@ -499,6 +528,22 @@ graph_write_why(const struct graph_resp *rs, char *out, size_t len)
     return out;
 }
 
+/* The write went out and got no answer: Graph may yet apply it. */
+static void
+graph_write_uncertain(struct graph_writer *w, struct graph_wreq *wr,
+    const struct graph_resp *rs, int64_t now)
+{
+    const struct graph_intent *it = &wr->wr_it;
+
+    if (rs == NULL || rs->rs_status != 0 || !rs->rs_sent)
+        return;
+    log_debug("graph write-uncertain user=%s mech=%s state=%s",
+        wr->wr_user, graph_queue_mech_name(it->gi_mech),
+        graph_write_state(it->gi_mech, it->gi_value));
+    graph_queue_uncertain(w->w_queue, wr->wr_user, it->gi_mech,
+        1u << it->gi_value, graph_write_late_by(w->w_g, now));
+}
+
 /* Puts the write back in the queue to go again after Retry-After or the
  * backoff; rs is NULL when the request could not even start.  A 429
  * holds the tenant; anything else means Graph is down (graph_outage.c),
@@ -544,6 +589,7 @@ graph_write_retry(struct graph_writer *w, struct graph_wreq *wr,
                 "tries=%u", wr->wr_user, op->op_action,
                 rs != NULL ? rs->rs_status : 0L, after, it.gi_failures);
     }
+    graph_write_uncertain(w, wr, rs, now);
     graph_queue_retry(w->w_queue, wr->wr_user, &it, until);
     graph_persist_sync(g, wr->wr_user, it.gi_mech, until);
 }
@@ -676,6 +722,29 @@ graph_write_room(const struct graph_writer *w)
     return GRAPH_BATCH_MAX;
 }
 
+static int
+graph_write_written(void *arg, const char *id, enum graph_mech m)
+{
+    return graph_persist_written(arg, id, m);
+}
+
+/* The late writes of (id, m) can no longer land: it, when not NULL, is
+ * the state they could have undone, queued to be written once more. */
+static void
+graph_write_settled(void *arg, const char *id, enum graph_mech m,
+    const struct graph_intent *it)
+{
+    if (it != NULL)
+        log_info("graph write-reassert user=%s mech=%s reason=uncertain "
+            "state=%s", id, graph_queue_mech_name(m),
+            graph_write_state(m, it->gi_value));
+    graph_persist_sync(arg, id, m, 0);
+}
+
+static const struct graph_settle_ops graph_write_settle_ops = {
+    graph_write_written, graph_write_settled
+};
+
 void
 graph_write_kick(struct graph *g)
 {
@@ -685,6 +754,8 @@ graph_write_kick(struct graph *g)
     const char *ids[GRAPH_BATCH_MAX], *tok;
     size_t n;
 
+    graph_queue_settle(w->w_queue, now, now + GRAPH_REFRESH_RETRY_MS,
+        &graph_write_settle_ops, g);
     graph_queue_refresh(w->w_queue, now, now + GRAPH_REFRESH_RETRY_MS);
     while (graph_queue_ready(w->w_queue, now)) {
         if (w->w_nreqs >= GRAPH_WRITES_MAX || graph_held(g, now) ||

@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/publication_expires_ends_call.sh \
 	tests/integration/graph_throttled_write_retried.sh \
 	tests/integration/graph_outage_queue_drains_once.sh \
+	tests/integration/graph_late_write_reasserted.sh \
 	tests/integration/graph_batch_burst.sh \
 	tests/integration/graph_restart_sends_pending_once.sh \
 	tests/integration/teams_dnd_notifies_watcher.sh \

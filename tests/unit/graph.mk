@@ -20,3 +20,8 @@ check_PROGRAMS += tests/unit/test_graph_acct
 TESTS += tests/unit/test_graph_acct
 tests_unit_test_graph_acct_SOURCES = tests/unit/test_graph_acct.c \
 	tests/unit/testlib.h
+# Writes that got no answer, and the state written once more after them.
+check_PROGRAMS += tests/unit/test_graph_late
+TESTS += tests/unit/test_graph_late
+tests_unit_test_graph_late_SOURCES = tests/unit/test_graph_late.c \
+	tests/unit/testlib.h

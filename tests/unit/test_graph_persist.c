@@ -94,18 +94,33 @@ expect_next(struct graph *g, const char *id, enum graph_mech m, int value)
 static void
 record_round_trips_through_json(void)
 {
-    struct graph_intent it = { GRAPH_MECH_PREF, PRES_PREF_DND, 3, 0, 77 };
-    struct graph_intent back;
+    struct graph_persist_rec r = {
+        1, { GRAPH_MECH_PREF, PRES_PREF_DND, 3, 0, 77 }, 1700000000123LL,
+        0, 0
+    };
+    struct graph_persist_rec back;
     char id[64];
-    int64_t at = 0;
-    char *text = graph_persist_encode("4a5d-1", &it, 1700000000123LL);
+    char *text = graph_persist_encode("4a5d-1", &r);
 
     CHECK(text != NULL);
-    CHECK(graph_persist_decode(text, id, sizeof(id), &back, &at) == 0);
+    CHECK(graph_persist_decode(text, id, sizeof(id), &back) == 0);
     CHECK_STR(id, "4a5d-1");
-    CHECK(back.gi_mech == GRAPH_MECH_PREF && back.gi_value == PRES_PREF_DND);
-    CHECK(back.gi_failures == 3 && back.gi_stamp == 77);
-    CHECK(at == 1700000000123LL);
+    CHECK(back.pr_pending && back.pr_late == 0);
+    CHECK(back.pr_it.gi_mech == GRAPH_MECH_PREF &&
+        back.pr_it.gi_value == PRES_PREF_DND);
+    CHECK(back.pr_it.gi_failures == 3 && back.pr_it.gi_stamp == 77);
+    CHECK(back.pr_next_at == 1700000000123LL);
+    free(text);
+
+    /* Kept for late values alone: no write pending, no stamp. */
+    r.pr_pending = 0;
+    r.pr_it.gi_stamp = 0;
+    r.pr_late = 1u << PRES_PREF_CLEAR;
+    r.pr_late_by = 1700000020000LL;
+    text = graph_persist_encode("4a5d-1", &r);
+    CHECK(graph_persist_decode(text, id, sizeof(id), &back) == 0);
+    CHECK(!back.pr_pending && back.pr_late == 1u << PRES_PREF_CLEAR);
+    CHECK(back.pr_late_by == 1700000020000LL);
     free(text);
 }
 
@@ -124,14 +139,18 @@ foreign_records_are_refused(void)
         "\"attempts\":0,\"next_at\":0}",
         "{\"user\":\"u\",\"mech\":\"pref\",\"value\":1.5,\"stamp\":1,"
         "\"attempts\":0,\"next_at\":0}",
+        /* Neither a write pending nor late values. */
+        "{\"user\":\"u\",\"mech\":\"pref\",\"value\":1,\"stamp\":0,"
+        "\"attempts\":0,\"next_at\":0,\"pending\":false}",
+        "{\"user\":\"u\",\"mech\":\"pref\",\"value\":1,\"stamp\":1,"
+        "\"attempts\":0,\"next_at\":0,\"late\":-2,\"late_by\":0}",
     };
-    struct graph_intent it;
+    struct graph_persist_rec r;
     char id[64];
-    int64_t at;
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        CHECK(graph_persist_decode(bad[i], id, sizeof(id), &it, &at) == -1);
+        CHECK(graph_persist_decode(bad[i], id, sizeof(id), &r) == -1);
 }
 
 /*
@@ -232,6 +251,79 @@ confirmation_of_an_older_write_keeps_the_newer_record(void)
     store_close(st);
 }
 
+static int
+persisted_written(void *arg, const char *id, enum graph_mech m)
+{
+    return graph_persist_written(arg, id, m);
+}
+
+static void
+persisted_settled(void *arg, const char *id, enum graph_mech m,
+    const struct graph_intent *it)
+{
+    (void)it;
+    graph_persist_sync(arg, id, m, 0);
+}
+
+static const struct graph_settle_ops persisted_ops = {
+    persisted_written, persisted_settled
+};
+
+/*
+ * A call write gets no answer, idle is confirmed after it; the process
+ * crashes before the late call could have landed.  The record stays for
+ * the late value alone, and after the restart idle is written once more
+ * when its time comes; then the record goes.
+ */
+static void
+late_values_survive_a_crash(void)
+{
+    struct store *st;
+    struct graph *g;
+    struct graph_intent out;
+    char *err = NULL;
+    int64_t now = clock_now_ms(), by = 0;
+
+    unlink(dbpath);
+    st = store_open(dbpath, &err);
+    g = new_client();
+    graph_set_store(g, st);
+    graph_set_session(g, "u7", PRES_SESS_IN_CALL);
+    graph_queue_next(graph_write_q(g), now, &out);
+    graph_set_session(g, "u7", PRES_SESS_AVAILABLE);
+    graph_queue_uncertain(graph_write_q(g), "u7", GRAPH_MECH_SESSION,
+        1u << PRES_SESS_IN_CALL, graph_write_late_by(g, now));
+    graph_queue_retry(graph_write_q(g), "u7", &out, now);
+    graph_persist_sync(g, "u7", GRAPH_MECH_SESSION, now);
+    graph_queue_next(graph_write_q(g), now, &out);
+    CHECK(out.gi_value == PRES_SESS_AVAILABLE);
+    graph_queue_done(graph_write_q(g), "u7", -1);
+    graph_persist_confirm(g, "u7", &out);
+    CHECK(count_recs(st) == 1);
+    graph_destroy(g);
+    store_close(st);
+
+    st = store_open(dbpath, &err);
+    g = new_client();
+    CHECK(graph_set_store(g, st) == 0);
+    CHECK(graph_queue_late(graph_write_q(g), "u7", GRAPH_MECH_SESSION,
+        &by) == 1u << PRES_SESS_IN_CALL);
+    CHECK(by > now && by <= graph_write_late_by(g, clock_now_ms()));
+    CHECK(graph_queue_settle(graph_write_q(g), by - 1, by, &persisted_ops,
+        g) == 0);
+    CHECK(graph_queue_settle(graph_write_q(g), by, by, &persisted_ops,
+        g) == 1);
+    CHECK(count_recs(st) == 1);
+    CHECK_STR(graph_queue_next(graph_write_q(g), by, &out), "u7");
+    CHECK(out.gi_value == PRES_SESS_AVAILABLE);
+    CHECK(out.gi_flags & GRAPH_INTENT_REASSERT);
+    graph_queue_done(graph_write_q(g), "u7", -1);
+    graph_persist_confirm(g, "u7", &out);
+    CHECK(count_recs(st) == 0);
+    graph_destroy(g);
+    store_close(st);
+}
+
 static void
 outage_lets_one_probe_through_with_growing_backoff(void)
 {
@@ -276,6 +368,7 @@ main(void)
     TEST_RUN(foreign_records_are_refused);
     TEST_RUN(pending_writes_survive_a_crash_in_order);
     TEST_RUN(confirmation_of_an_older_write_keeps_the_newer_record);
+    TEST_RUN(late_values_survive_a_crash);
     TEST_RUN(outage_lets_one_probe_through_with_growing_backoff);
     su_root_destroy(root);
     su_deinit();
