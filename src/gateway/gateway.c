@@ -263,9 +263,16 @@ gw_health_user(void *arg, const struct store_user *u)
     (void)u;
 }
 
+static const char *const gw_store_files[] = {
+    [STORE_FILE_OK] = "ok",
+    [STORE_FILE_MISSING] = "missing",
+    [STORE_FILE_REPLACED] = "replaced",
+};
+
 /*
  * /healthz "store": degraded while writes fail (presgwd serves from
- * memory and owes the disk a resync), failing when it cannot be read.
+ * memory and owes the disk a resync), failing when it cannot be read or
+ * its file is no longer at its path (what is written is lost at a stop).
  */
 static int
 gw_health_store(void *arg, cJSON *obj)
@@ -280,9 +287,11 @@ gw_health_store(void *arg, cJSON *obj)
     cJSON_AddBoolToObject(obj, "writes_failing", st.ss_failing);
     cJSON_AddBoolToObject(obj, "resync_owed", st.ss_owed);
     cJSON_AddNumberToObject(obj, "failed_writes", (double)st.ss_failed);
+    cJSON_AddStringToObject(obj, "file", gw_store_files[st.ss_file]);
+    cJSON_AddNumberToObject(obj, "recreated", (double)st.ss_recreated);
     if (st.ss_error != NULL && st.ss_error[0] != '\0')
         cJSON_AddStringToObject(obj, "last_error", st.ss_error);
-    if (!readable)
+    if (!readable || st.ss_file != STORE_FILE_OK)
         return HEALTH_FAILING;
     return st.ss_healthy ? HEALTH_OK : HEALTH_DEGRADED;
 }
@@ -409,6 +418,10 @@ gateway_destroy(struct gateway *gw)
         return;
     su_timer_destroy(gw->gw_tick);
     su_timer_destroy(gw->gw_expiry);
+    /* A store removed in the last second is made again before the last
+     * writes go to it. */
+    if (gw->gw_store != NULL)
+        store_tick(gw->gw_store);
     gateway_http_free(gw->gw_http);
     health_free(gw->gw_health);
     front_destroy(gw->gw_front);

@@ -110,11 +110,13 @@ EXTRA_DIST += tests/integration/http_healthz_and_limits.sh
 TESTS += \
 	tests/integration/store_disk_full_keeps_serving.sh \
 	tests/integration/store_corrupt_refused_at_start.sh \
-	tests/integration/store_backup_while_running.sh
+	tests/integration/store_backup_while_running.sh \
+	tests/integration/store_removed_while_running.sh
 EXTRA_DIST += \
 	tests/integration/store_disk_full_keeps_serving.sh \
 	tests/integration/store_corrupt_refused_at_start.sh \
-	tests/integration/store_backup_while_running.sh
+	tests/integration/store_backup_while_running.sh \
+	tests/integration/store_removed_while_running.sh
 
 # Crashes under load: presgwd killed with SIGKILL at random moments while
 # phones publish, watchers hold their dialogs and Teams changes.
