@@ -244,16 +244,32 @@ gw_health_sip(void *arg, cJSON *obj)
     return HEALTH_OK;
 }
 
-/* /healthz "graph": degraded once the write queue is full. */
+/*
+ * /healthz "graph": degraded while writes cannot reach Graph (an outage,
+ * a 429 hold) and once the write queue is full.
+ */
 static int
 gw_health_graph(void *arg, cJSON *obj)
 {
     struct gateway *gw = arg;
-    size_t n = graph_pending(gw->gw_graph);
+    struct graph_status gs;
 
-    cJSON_AddNumberToObject(obj, "pending", (double)n);
-    return n >= (size_t)gw->gw_conf->c_graph_queue_max ? HEALTH_DEGRADED :
-        HEALTH_OK;
+    graph_status(gw->gw_graph, &gs);
+    cJSON_AddNumberToObject(obj, "pending", (double)gs.gs_pending);
+    cJSON_AddBoolToObject(obj, "outage", gs.gs_outage);
+    if (gs.gs_outage) {
+        cJSON_AddNumberToObject(obj, "outage_seconds",
+            (double)(gs.gs_outage_ms / 1000));
+        cJSON_AddNumberToObject(obj, "failed_probes", (double)gs.gs_probes);
+    }
+    cJSON_AddBoolToObject(obj, "throttled", gs.gs_held);
+    if (gs.gs_held)
+        cJSON_AddNumberToObject(obj, "throttled_seconds_left",
+            (double)((gs.gs_held_ms + 999) / 1000));
+    if (gs.gs_outage || gs.gs_held ||
+        gs.gs_pending >= (size_t)gw->gw_conf->c_graph_queue_max)
+        return HEALTH_DEGRADED;
+    return HEALTH_OK;
 }
 
 static void
