@@ -57,6 +57,10 @@ static const struct conf_key conf_keys[] = {
     /* Larger bodies get 413. */
     { "sip", "max_body", CONF_NUM, STR(c_sip_max_body),
       "65536", 1024, 1048576, NULL },
+    /* Live publications one user may hold: a phone that publishes anew
+     * instead of refreshing would otherwise grow them without end. */
+    { "sip", "max_publications_per_user", CONF_NUM,
+      STR(c_sip_max_pubs_per_user), "16", 1, 1000, NULL },
     /* RFC 6665 section 4.2.2: a NOTIFY that times out is tried again
      * this many times before the subscription ends; 481 ends it at once. */
     { "sip", "notify_retries", CONF_NUM, STR(c_sip_notify_retries),

@@ -98,6 +98,7 @@ gw_front_conf(const struct conf *c, struct front_conf *fc)
     fc->sc_min_expires = c->c_sip_min_expires;
     fc->sc_max_expires = c->c_sip_max_expires;
     fc->sc_max_body = c->c_sip_max_body;
+    fc->sc_max_pubs = c->c_sip_max_pubs_per_user;
     fc->sc_notify_retries = c->c_sip_notify_retries;
     fc->sc_notify_timeout = c->c_sip_notify_timeout;
     fc->sc_keep_on_stop = strcmp(c->c_sip_on_stop, "keep") == 0;

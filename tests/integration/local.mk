@@ -27,7 +27,8 @@ INTEGRATION_TESTS = \
 	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
 	tests/integration/graph_token_by_certificate.sh \
 	tests/integration/graph_651_users_two_subscriptions.sh \
-	tests/integration/graph_cloud_without_notifications_polls.sh
+	tests/integration/graph_cloud_without_notifications_polls.sh \
+	tests/integration/publish_limit_per_user.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
@@ -41,6 +42,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 	tests/sipp/publish-dnd.xml \
 	tests/sipp/publish-errors.xml \
 	tests/sipp/publish-once.xml \
+	tests/sipp/publish-new.xml \
 	tests/sipp/publish-states.xml \
 	tests/sipp/subscribe-errors.xml \
 	tests/sipp/subscribe-hold.xml \
