@@ -119,6 +119,51 @@ conf_http_section_checked(void)
     free(path);
 }
 
+/* Graph posts only to HTTPS; plain HTTP only to this machine. */
+static void
+conf_notify_url_https_or_loopback(void)
+{
+    static const struct {
+        const char *url;
+        int         ok;
+    } urls[] = {
+        { "https://gw.example.com/graph/notify", 1 },
+        { "http://127.0.0.1:8080/graph/notify", 1 },
+        { "http://127.1.2.3/graph/notify", 1 },
+        { "http://localhost:8080/graph/notify", 1 },
+        { "http://[::1]:8080/graph/notify", 1 },
+        { "http://gw.example.com/graph/notify", 0 },
+        { "http://192.0.2.10:8080/graph/notify", 0 },
+        { "http://127.0.0.1.example.com/graph/notify", 0 },
+        { "http://[::2]:8080/graph/notify", 0 },
+        { "ftp://127.0.0.1/graph/notify", 0 },
+    };
+    char *text, *path, *err;
+    struct conf *c;
+    size_t i;
+
+    setenv("PRESGW_CLIENT_SECRET", "from-the-environment", 1);
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        text = xasprintf("[sip]\ndomain = example.com\n[graph]\n"
+            "tenant_id = t\nclient_id = c\nnotify_url = %s\n[users]\n"
+            "map = u.csv\n", urls[i].url);
+        path = write_file("notify.conf", text);
+        err = NULL;
+        c = conf_load(path, &err);
+        CHECK((c != NULL) == urls[i].ok);
+        if ((c != NULL) != urls[i].ok)
+            fprintf(stderr, "  %s: %s\n", urls[i].url, err ? err : "taken");
+        if (!urls[i].ok)
+            CHECK(err != NULL &&
+                strstr(err, "graph.notify_url must be an https:// URL"));
+        conf_free(c);
+        free(err);
+        free(path);
+        free(text);
+    }
+    unsetenv("PRESGW_CLIENT_SECRET");
+}
+
 static void
 conf_secret_from_environment(void)
 {
@@ -277,6 +322,7 @@ main(void)
     TEST_RUN(conf_reports_every_error_with_its_line);
     TEST_RUN(conf_secret_from_environment);
     TEST_RUN(conf_http_section_checked);
+    TEST_RUN(conf_notify_url_https_or_loopback);
     TEST_RUN(usermap_reads_rows_in_every_address_form);
     TEST_RUN(usermap_with_any_error_is_refused_whole);
     TEST_RUN(usermap_ids_must_be_guids);
