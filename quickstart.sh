@@ -4,6 +4,7 @@
 #   ./quickstart.sh demo   install what is missing, build, and run presgwd
 #                          against the bundled Graph simulator with a small
 #                          demo tenant, showing presence flow both ways
+#                          (ports: PRESGW_DEMO_SIP_PORT, PRESGW_DEMO_SIM_PORT)
 #   ./quickstart.sh test   install what is missing, build, run every test
 #
 # Debian 12.  Packages are installed with apt-get (as root, or via sudo).

@@ -3,13 +3,15 @@
 # playing desk phones.  Shows presence going phone -> Teams and
 # Teams -> phone, then leaves the files in run/demo/.  Run through
 # "./quickstart.sh demo".  Everything listens on 127.0.0.1 only.
+#
+# Ports: PRESGW_DEMO_SIP_PORT (presgwd, default 5070) and
+# PRESGW_DEMO_SIM_PORT (the simulator, default 8099).  A default that is
+# taken is replaced by a free port; a port asked for must be free.
 set -euo pipefail
 
 build=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 run="$top/run/demo"
-sip_port=5070
-sim_port=8099
 tenant=00000000-0000-4000-8000-0000000d3e00
 client=11111111-2222-4333-8444-555555555555
 alice=4a5d2c1e-0b7f-4c1a-9e3d-a11ce0000001
@@ -27,11 +29,12 @@ trap cleanup EXIT INT TERM
 
 # sim METHOD PATH [JSON]: the simulator's control API.
 sim() {
-    python3 - "$@" <<'PY'
+    python3 - "$1" "$2" "${3:-}" "$sim_port" <<'PY'
 import json, sys, urllib.request
 method, path = sys.argv[1], sys.argv[2]
-data = sys.argv[3].encode() if len(sys.argv) > 3 else None
-req = urllib.request.Request("http://127.0.0.1:8099" + path, data=data,
+data = sys.argv[3].encode() if sys.argv[3] else None
+req = urllib.request.Request("http://127.0.0.1:%s%s" % (sys.argv[4], path),
+                             data=data,
                              method=method,
                              headers={"Content-Type": "application/json"})
 with urllib.request.urlopen(req, timeout=5) as r:
@@ -73,13 +76,60 @@ wait_log() {
     return 1
 }
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# The notes of the NOTIFYs a phone received, with their subscription
+# state: "Available (active), ...".
+notes() {
+    awk '/^UDP message (received|sent)/ { inmsg = /received/ }
+         inmsg && /^NOTIFY / { notify = 1 }
+         inmsg && notify && /^Subscription-State:/ {
+             split($2, st, ";"); state = st[1] }
+         inmsg && notify && /<note>/ {
+             gsub(/.*<note>|<\/note>.*/, "")
+             out = out sep $0 " (" state ")"; sep = ", "; notify = 0 }
+         END { print out }' "$1"
 }
 
-for p in $sip_port $sim_port; do
-    port_free "$p" || { echo "demo: port $p on 127.0.0.1 is in use" >&2; exit 1; }
-done
+port_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null &&
+        python3 -c 'import socket, sys
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    socket.socket(socket.AF_INET, kind).bind(("127.0.0.1", int(sys.argv[1])))' \
+        "$1" 2>/dev/null
+}
+
+# A port free for TCP and UDP on 127.0.0.1, from the kernel's range.
+free_port() {
+    python3 -c 'import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'
+}
+
+# pick_port VAR DEFAULT WHAT: $VAR if set (it must be free), else DEFAULT
+# if free, else any free port.
+pick_port() {
+    local asked=${!1:-} p
+    if [ -n "$asked" ]; then
+        port_free "$asked" ||
+            { echo "demo: $1=$asked: port in use on 127.0.0.1" >&2; exit 1; }
+        echo "$asked"
+        return
+    fi
+    if port_free "$2"; then
+        echo "$2"
+    else
+        p=$(free_port)
+        echo "demo: port $2 ($3) is in use; using $p (set $1 to choose)" >&2
+        echo "$p"
+    fi
+}
+
+sip_port=$(pick_port PRESGW_DEMO_SIP_PORT 5070 presgwd)
+sim_port=$(pick_port PRESGW_DEMO_SIM_PORT 8099 "the Graph simulator")
 
 say "Setting up $run"
 rm -rf "$run"
@@ -87,6 +137,8 @@ mkdir -p "$run"
 cp "$top/docs/examples/presgwd.conf" "$top/docs/examples/users.csv" \
     "$top/docs/examples/client-secret" "$run/"
 chmod 600 "$run/client-secret"
+sed -i -e "s|127\.0\.0\.1:5070|127.0.0.1:$sip_port|" \
+    -e "s|127\.0\.0\.1:8099|127.0.0.1:$sim_port|" "$run/presgwd.conf"
 awk -F, '!/^#/ && NF >= 2 { gsub(/ /, ""); print $2 "," $3 }' \
     "$run/users.csv" > "$run/graph-users.csv"
 info "configuration: $run/presgwd.conf"
@@ -118,8 +170,9 @@ wait_log "graph poll-done"
 info "log: $run/presgwd.log"
 
 sipp_phone() {
-    local name=$1 scen=$2 user=$3 port=$4
-    shift 4
+    local name=$1 scen=$2 user=$3 port
+    shift 3
+    port=$(free_port)
     sipp "127.0.0.1:$sip_port" -sf "$top/tests/sipp/$scen.xml" -s "$user" \
         -i 127.0.0.1 -p "$port" -m 1 -nostdin -timeout 30s -timeout_error \
         -trace_msg -message_file "$run/phone-$name.msg" \
@@ -129,7 +182,7 @@ sipp_phone() {
 
 say "Phone to Teams: alice's desk phone starts a call"
 n0=$(nreq)
-sipp_phone alice-call publish-call alice 5090 -d 3000 &
+sipp_phone alice-call publish-call alice -d 3000 &
 phone=$!
 wait_log "graph write-done user=$alice op=setPresence"
 info "presgwd: $(grep -m1 'publish new user=alice' "$run/presgwd.log" | cut -d' ' -f3-)"
@@ -144,7 +197,7 @@ graph_calls "$n1" "$alice" | sed 's/^/    Graph: /'
 info "alice in Teams now: $(teams_state $alice)"
 
 say "Teams to phone: a phone watches bob, and bob turns on Do not disturb in Teams"
-sipp_phone bob-watch subscribe-watch bob 5094 -set want "Do not disturb" \
+sipp_phone bob-watch subscribe-watch bob -set want "Do not disturb" \
     -recv_timeout 20000 &
 phone=$!
 wait_log "subscribe accepted user=bob@"
@@ -154,7 +207,9 @@ sim POST "/_sim/users/$bob/preferred" \
 info "bob in Teams now: $(teams_state $bob)"
 wait "$phone" && watch_ok=1 || watch_ok=0
 info "presgwd: $(grep -m1 'pa teams user=bob.*DoNotDisturb' "$run/presgwd.log" | cut -d' ' -f3-)"
-info "the NOTIFYs the phone got said: $(grep -o '<note>[^<]*</note>' "$run/phone-bob-watch.msg" | sed 's/<[^>]*>//g' | paste -sd, -)"
+info "the NOTIFYs the phone got said: $(notes "$run/phone-bob-watch.msg")"
+info "(the last one answers the phone's unsubscribe: RFC 6665 ends a"
+info " subscription with a NOTIFY that carries the state once more)"
 [ "$watch_ok" = 1 ] || { echo "demo: the watching phone did not see Do not disturb" >&2; exit 1; }
 
 say "Done: presence went both ways"

@@ -7,11 +7,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 #include "config/conf.h"
@@ -57,6 +59,10 @@ static const struct conf_key conf_keys[] = {
     /* Larger bodies get 413. */
     { "sip", "max_body", CONF_NUM, STR(c_sip_max_body),
       "65536", 1024, 1048576, NULL },
+    /* Live publications one user may hold: a phone that publishes anew
+     * instead of refreshing would otherwise grow them without end. */
+    { "sip", "max_publications_per_user", CONF_NUM,
+      STR(c_sip_max_pubs_per_user), "16", 1, 1000, NULL },
     /* RFC 6665 section 4.2.2: a NOTIFY that times out is tried again
      * this many times before the subscription ends; 481 ends it at once. */
     { "sip", "notify_retries", CONF_NUM, STR(c_sip_notify_retries),
@@ -397,6 +403,47 @@ conf_check_key(const char *cert, const char *key, const char *what,
     free(err);
 }
 
+/* Whether the host of an http:// URL (after the scheme) is loopback. */
+static int
+conf_loopback_host(const char *h)
+{
+    char host[64];
+    struct in_addr a4;
+    size_t n;
+
+    if (strncmp(h, "[::1]", 5) == 0)
+        return h[5] == '\0' || h[5] == ':' || h[5] == '/';
+    n = strcspn(h, ":/?#");
+    if (n == 0 || n >= sizeof(host))
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    return inet_pton(AF_INET, host, &a4) == 1 &&
+        (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/*
+ * Graph posts only to HTTPS URLs; plain HTTP is for a Graph simulator on
+ * this machine, never for a URL that leaves it.
+ */
+static void
+conf_check_post_url(const char *url, const char *key, const char *path,
+    struct buf *errs)
+{
+    if (url[0] == '\0' || strncmp(url, "https://", 8) == 0)
+        return;
+    if (strncmp(url, "http://", 7) != 0)
+        buf_printf(errs, "%s: graph.%s must be an https:// URL\n", path,
+            key);
+    else if (!conf_loopback_host(url + 7))
+        buf_printf(errs, "%s: graph.%s must be an https:// URL: Graph"
+            " posts only to HTTPS (http:// is taken only for a loopback"
+            " host, 127.0.0.1, ::1 or localhost, such as a local test"
+            " simulator)\n", path, key);
+}
+
 /* Reports required keys that were not set, and values that disagree. */
 static void
 conf_check(struct conf *c, const char *path, struct buf *errs)
@@ -421,10 +468,9 @@ conf_check(struct conf *c, const char *path, struct buf *errs)
         strncmp(c->c_graph_url, "http", 4) != 0)
         buf_printf(errs, "%s: graph.login_url and graph.graph_url must be"
             " http(s) URLs\n", path);
-    if (c->c_graph_notify_url[0] != '\0' &&
-        strncmp(c->c_graph_notify_url, "http", 4) != 0)
-        buf_printf(errs, "%s: graph.notify_url must be an http(s) URL\n",
-            path);
+    conf_check_post_url(c->c_graph_notify_url, "notify_url", path, errs);
+    conf_check_post_url(c->c_graph_lifecycle_url, "lifecycle_url", path,
+        errs);
     if (c->c_graph_notify_path[0] != '/' ||
         c->c_graph_lifecycle_path[0] != '/')
         buf_printf(errs, "%s: graph.notify_path and graph.lifecycle_path"

@@ -16,6 +16,7 @@ struct conf {
     long    c_sip_min_expires;
     long    c_sip_max_expires;
     long    c_sip_max_body;
+    long    c_sip_max_pubs_per_user; /* live publications of one user */
     long    c_sip_notify_retries; /* failed NOTIFYs before the end */
     long    c_sip_notify_timeout; /* s a request waits for its answer */
     char   *c_sip_on_stop;       /* "keep" or "terminate" subscriptions */

@@ -2,7 +2,9 @@
  * log.c: one log API for presgw and for Sofia-SIP's own messages.
  *
  * Secrets are redacted here, in the one place every line passes, so no
- * caller can forget to.
+ * caller can forget to.  So are control characters: one entry is one
+ * physical line, whatever a message (a list of errors, SQLite's text, a
+ * header from the network) holds.
  */
 #include "config.h"
 
@@ -116,10 +118,46 @@ log_redact(char *line)
     }
 }
 
+/*
+ * Copies src to dst (len bytes) with each control character but tab
+ * written as an escape: a backslash and 'n' for a newline, 'r' for a
+ * carriage return, "xHH" for the rest.  Cut short, at a whole escape,
+ * when dst is full.
+ */
+static void
+log_escape(char *dst, size_t len, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c;
+    char esc[5];
+    size_t o = 0, elen;
+
+    for (; (c = (unsigned char)*src) != '\0'; src++) {
+        elen = 2;
+        esc[0] = '\\';
+        if (c == '\n' || c == '\r') {
+            esc[1] = c == '\n' ? 'n' : 'r';
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            esc[1] = 'x';
+            esc[2] = hex[c >> 4];
+            esc[3] = hex[c & 0xf];
+            elen = 4;
+        } else {
+            esc[0] = (char)c;
+            elen = 1;
+        }
+        if (o + elen >= len)
+            break;
+        memcpy(dst + o, esc, elen);
+        o += elen;
+    }
+    dst[o] = '\0';
+}
+
 void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
-    char line[LOG_LINE_MAX];
+    char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
     char stamp[32];
     struct tm tm;
     time_t now;
@@ -127,13 +165,15 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 
     if (lvl < log_min)
         return;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    n = strlen(raw);
+    while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+        raw[--n] = '\0';
 
     pthread_mutex_lock(&log_lock);
-    log_redact(line);
+    /* Redacted first: a secret may hold a character escaped later. */
+    log_redact(raw);
+    log_escape(line, sizeof(line), raw);
     if (log_syslog) {
         syslog(log_prio[lvl], "%s", line);
     } else {

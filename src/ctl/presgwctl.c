@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,12 @@ usage(FILE *fp)
         "usage: presgwctl [-c FILE] login [NAME]\n"
         "       presgwctl [-c FILE] accounts\n"
         "       presgwctl [-c FILE] logout NAME\n"
-        "  -c FILE     presgwd's configuration (default %s)\n"
-        "  -V          print the version and exit\n"
-        "  -h          print this help and exit\n", DEFAULT_CONF);
+        "  -c FILE         presgwd's configuration (default %s)\n"
+        "  -V, --version   print the version and exit\n"
+        "  -h, --help      print this help and exit\n"
+        "While presgwd runs it holds the store: login and logout are left\n"
+        "for it to take at SIGHUP, and accounts lists only those.\n",
+        DEFAULT_CONF);
 }
 
 /* Writes r to the store, or to the spool when presgwd holds the store.
@@ -106,16 +110,74 @@ cmd_login(const struct conf *c, const char *name)
     return rc == 0 ? 0 : 1;
 }
 
+/* Whether the account name is in the store or waits in the spool. */
+struct known {
+    const char     *k_name;
+    int             k_found;
+};
+
+static void
+known_stored(void *arg, const char *key, const char *value)
+{
+    struct known *k = arg;
+
+    (void)value;
+    if (strcmp(key, k->k_name) == 0)
+        k->k_found = 1;
+}
+
+static void
+known_spooled(void *arg, const struct graph_acct_rec *r)
+{
+    struct known *k = arg;
+
+    /* The spool's last word on a name counts. */
+    if (strcmp(r->ar_name, k->k_name) == 0)
+        k->k_found = !r->ar_logout;
+}
+
+/*
+ * 1 when name is an account, 0 when it is not, -1 when only presgwd
+ * knows (it holds the store): nothing is changed either way.
+ */
+static int
+account_known(const struct conf *c, const char *name)
+{
+    struct known k = { name, 0 };
+    struct store *s;
+    char *err = NULL;
+
+    s = store_open(c->c_store_path, &err);
+    if (s == NULL) {
+        free(err);
+        return -1;
+    }
+    store_rec_each(s, GRAPH_ACCT_NS, known_stored, &k);
+    store_close(s);
+    graph_acct_spool_each(c->c_store_path, known_spooled, &k);
+    return k.k_found;
+}
+
 static int
 cmd_logout(const struct conf *c, const char *name)
 {
     struct graph_acct_rec r;
-    int rc;
+    int rc, known;
 
     if (!graph_acct_name_ok(name)) {
         fprintf(stderr, "presgwctl: bad account name '%s'\n", name);
         return 1;
     }
+    known = account_known(c, name);
+    if (known == 0) {
+        fprintf(stderr, "presgwctl: no account named %s ('presgwctl"
+            " accounts' lists them); nothing changed\n", name);
+        return 1;
+    }
+    if (known < 0)
+        printf("presgwctl: presgwd holds the store, so whether %s exists"
+            " is not known here: the logout is spooled and applies at"
+            " SIGHUP if the account exists\n", name);
     memset(&r, 0, sizeof(r));
     r.ar_name = xstrdup(name);
     r.ar_logout = 1;
@@ -188,9 +250,14 @@ main(int argc, char **argv)
     const char *path = DEFAULT_CONF, *cmd;
     struct conf *c;
     char *err = NULL;
+    static const struct option longopts[] = {
+        { "help",    no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
     int ch, rc;
 
-    while ((ch = getopt(argc, argv, "c:hV")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c': path = optarg; break;
         case 'V': printf("presgwctl %s\n", PACKAGE_VERSION); return 0;

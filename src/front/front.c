@@ -302,6 +302,7 @@ front_apply(struct front *sf, const struct front_conf *conf)
     sf->sf_min_expires = conf->sc_min_expires;
     sf->sf_max_expires = conf->sc_max_expires;
     sf->sf_max_body = conf->sc_max_body;
+    sf->sf_max_pubs = conf->sc_max_pubs;
     sf->sf_notify_retries = conf->sc_notify_retries;
     sf->sf_keep_on_stop = conf->sc_keep_on_stop;
 }

@@ -21,6 +21,7 @@ struct front_conf {
     long        sc_min_expires;
     long        sc_max_expires;
     long        sc_max_body;
+    long        sc_max_pubs;       /* live publications per user */
     long        sc_notify_retries; /* NOTIFY tries after a failure */
     long        sc_notify_timeout; /* s: timer F of every request sent */
     int         sc_keep_on_stop;   /* a stop keeps subscriptions */

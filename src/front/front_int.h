@@ -36,6 +36,7 @@ struct front {
     long                sf_min_expires;
     long                sf_max_expires;
     long                sf_max_body;
+    long                sf_max_pubs;
     void              (*sf_done)(void *arg);
     void               *sf_done_arg;
     su_timer_t         *sf_stop_timer;

@@ -124,6 +124,22 @@ front_publish_existing(struct front *sf, nua_handle_t *nh,
         front_reply(sf, nh, SIP_412_PRECONDITION_FAILED, sip, TAG_END());
 }
 
+/*
+ * A phone that sends initial PUBLISHes instead of refreshing its own
+ * would make publications without end, each stored and restored.  403:
+ * trying again does not help until one of the user's publications ends.
+ */
+static int
+front_publish_full(struct front *sf, nua_handle_t *nh, const sip_t *sip,
+    struct pa_user *u)
+{
+    if (pa_user_pub_count(u) < (size_t)sf->sf_max_pubs)
+        return 0;
+    /* front_reply() logs it: "sip refused method=PUBLISH status=403". */
+    front_reply(sf, nh, 403, "Too many publications", sip, TAG_END());
+    return 1;
+}
+
 void
 front_publish_handle(struct front *sf, nua_handle_t *nh, const sip_t *sip)
 {
@@ -159,6 +175,8 @@ front_publish_handle(struct front *sf, nua_handle_t *nh, const sip_t *sip)
             TAG_END());
         goto out;
     }
+    if (front_publish_full(sf, nh, sip, u))
+        goto out;
     if (front_publish_body(sf, nh, sip, ev, &doc) == 0) {
         pa_pub_new(sf->sf_pa, u, front_pub_event(ev), doc.pd_status,
             doc.pd_note, expires, etag);

@@ -98,6 +98,7 @@ gw_front_conf(const struct conf *c, struct front_conf *fc)
     fc->sc_min_expires = c->c_sip_min_expires;
     fc->sc_max_expires = c->c_sip_max_expires;
     fc->sc_max_body = c->c_sip_max_body;
+    fc->sc_max_pubs = c->c_sip_max_pubs_per_user;
     fc->sc_notify_retries = c->c_sip_notify_retries;
     fc->sc_notify_timeout = c->c_sip_notify_timeout;
     fc->sc_keep_on_stop = strcmp(c->c_sip_on_stop, "keep") == 0;
@@ -244,16 +245,32 @@ gw_health_sip(void *arg, cJSON *obj)
     return HEALTH_OK;
 }
 
-/* /healthz "graph": degraded once the write queue is full. */
+/*
+ * /healthz "graph": degraded while writes cannot reach Graph (an outage,
+ * a 429 hold) and once the write queue is full.
+ */
 static int
 gw_health_graph(void *arg, cJSON *obj)
 {
     struct gateway *gw = arg;
-    size_t n = graph_pending(gw->gw_graph);
+    struct graph_status gs;
 
-    cJSON_AddNumberToObject(obj, "pending", (double)n);
-    return n >= (size_t)gw->gw_conf->c_graph_queue_max ? HEALTH_DEGRADED :
-        HEALTH_OK;
+    graph_status(gw->gw_graph, &gs);
+    cJSON_AddNumberToObject(obj, "pending", (double)gs.gs_pending);
+    cJSON_AddBoolToObject(obj, "outage", gs.gs_outage);
+    if (gs.gs_outage) {
+        cJSON_AddNumberToObject(obj, "outage_seconds",
+            (double)(gs.gs_outage_ms / 1000));
+        cJSON_AddNumberToObject(obj, "failed_probes", (double)gs.gs_probes);
+    }
+    cJSON_AddBoolToObject(obj, "throttled", gs.gs_held);
+    if (gs.gs_held)
+        cJSON_AddNumberToObject(obj, "throttled_seconds_left",
+            (double)((gs.gs_held_ms + 999) / 1000));
+    if (gs.gs_outage || gs.gs_held ||
+        gs.gs_pending >= (size_t)gw->gw_conf->c_graph_queue_max)
+        return HEALTH_DEGRADED;
+    return HEALTH_OK;
 }
 
 static void
@@ -263,9 +280,16 @@ gw_health_user(void *arg, const struct store_user *u)
     (void)u;
 }
 
+static const char *const gw_store_files[] = {
+    [STORE_FILE_OK] = "ok",
+    [STORE_FILE_MISSING] = "missing",
+    [STORE_FILE_REPLACED] = "replaced",
+};
+
 /*
  * /healthz "store": degraded while writes fail (presgwd serves from
- * memory and owes the disk a resync), failing when it cannot be read.
+ * memory and owes the disk a resync), failing when it cannot be read or
+ * its file is no longer at its path (what is written is lost at a stop).
  */
 static int
 gw_health_store(void *arg, cJSON *obj)
@@ -280,9 +304,11 @@ gw_health_store(void *arg, cJSON *obj)
     cJSON_AddBoolToObject(obj, "writes_failing", st.ss_failing);
     cJSON_AddBoolToObject(obj, "resync_owed", st.ss_owed);
     cJSON_AddNumberToObject(obj, "failed_writes", (double)st.ss_failed);
+    cJSON_AddStringToObject(obj, "file", gw_store_files[st.ss_file]);
+    cJSON_AddNumberToObject(obj, "recreated", (double)st.ss_recreated);
     if (st.ss_error != NULL && st.ss_error[0] != '\0')
         cJSON_AddStringToObject(obj, "last_error", st.ss_error);
-    if (!readable)
+    if (!readable || st.ss_file != STORE_FILE_OK)
         return HEALTH_FAILING;
     return st.ss_healthy ? HEALTH_OK : HEALTH_DEGRADED;
 }
@@ -409,6 +435,10 @@ gateway_destroy(struct gateway *gw)
         return;
     su_timer_destroy(gw->gw_tick);
     su_timer_destroy(gw->gw_expiry);
+    /* A store removed in the last second is made again before the last
+     * writes go to it. */
+    if (gw->gw_store != NULL)
+        store_tick(gw->gw_store);
     gateway_http_free(gw->gw_http);
     health_free(gw->gw_health);
     front_destroy(gw->gw_front);

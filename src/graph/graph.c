@@ -465,3 +465,20 @@ graph_pending(const struct graph *g)
 {
     return graph_write_pending(g);
 }
+
+void
+graph_status(const struct graph *g, struct graph_status *out)
+{
+    int64_t now = clock_now_ms(), since = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->gs_pending = graph_write_pending(g);
+    if (graph_outage_down(graph_write_outage(g), &since, &out->gs_probes)) {
+        out->gs_outage = 1;
+        out->gs_outage_ms = now - since;
+    }
+    if (graph_held(g, now)) {
+        out->gs_held = 1;
+        out->gs_held_ms = g->g_hold_until - now;
+    }
+}

@@ -26,6 +26,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "presence/presence.h"
 
@@ -116,6 +117,17 @@ void graph_poll_now(struct graph *g);
 
 /* Writes queued or in flight, for status output and tests. */
 size_t graph_pending(const struct graph *g);
+
+/* Why writes may not be reaching Graph now, for /healthz. */
+struct graph_status {
+    size_t      gs_pending;     /* writes queued or in flight */
+    int         gs_outage;      /* Graph down: one probe at a time */
+    int64_t     gs_outage_ms;   /* down for this long */
+    unsigned    gs_probes;      /* failed tries since it went down */
+    int         gs_held;        /* a 429 holds every request */
+    int64_t     gs_held_ms;     /* the hold has this long to run */
+};
+void graph_status(const struct graph *g, struct graph_status *out);
 
 /*
  * Gives the client the store (service accounts, subscriptions) and the

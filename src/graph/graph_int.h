@@ -400,6 +400,9 @@ void graph_write_kick(struct graph *g);
 void graph_write_reconfigure(struct graph *g);
 size_t graph_write_pending(const struct graph *g);
 
+/* The writer's outage state. */
+const struct graph_outage *graph_write_outage(const struct graph *g);
+
 /* The state's name for logs and the store ("in-call", "dnd"), or NULL
  * when value is no state of mech. */
 const char *graph_write_state(enum graph_mech mech, int value);
@@ -503,6 +506,11 @@ void graph_outage_over(struct graph_outage *o, int64_t now, size_t pending);
  * always while Graph is up; while down, one probe once its time came. */
 int graph_outage_gate(const struct graph_outage *o, int64_t now,
     unsigned inflight);
+
+/* Nonzero while down; then *since_ms and *probes say since when
+ * (clock_now_ms time) and after how many failed probes. */
+int graph_outage_down(const struct graph_outage *o, int64_t *since_ms,
+    unsigned *probes);
 
 /* Starts the outage state from a restart: writes restored with failed
  * tries (the most of them: probes) may go from probe_at, one at a time. */

@@ -65,6 +65,17 @@ graph_outage_gate(const struct graph_outage *o, int64_t now,
     return inflight == 0 && now >= o->go_probe_at;
 }
 
+int
+graph_outage_down(const struct graph_outage *o, int64_t *since_ms,
+    unsigned *probes)
+{
+    if (!o->go_down)
+        return 0;
+    *since_ms = o->go_since;
+    *probes = o->go_probes;
+    return 1;
+}
+
 void
 graph_outage_restore(struct graph_outage *o, int64_t now, unsigned probes,
     int64_t probe_at, size_t pending)

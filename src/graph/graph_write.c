@@ -262,6 +262,12 @@ graph_write_pending(const struct graph *g)
     return graph_queue_pending(g->g_writer->w_queue);
 }
 
+const struct graph_outage *
+graph_write_outage(const struct graph *g)
+{
+    return &g->g_writer->w_outage;
+}
+
 void
 graph_write_duration(char *out, size_t len, long secs)
 {

@@ -111,6 +111,17 @@ pa_pub_count(const struct pa *pa)
     return pa->pa_etags.ht_count;
 }
 
+size_t
+pa_user_pub_count(const struct pa_user *u)
+{
+    const struct pa_pub *p;
+    size_t n = 0;
+
+    for (p = u->pu_pubs; p != NULL; p = p->pp_next)
+        n++;
+    return n;
+}
+
 void
 pa_user_state(const struct pa_user *u, struct pa_state *st)
 {

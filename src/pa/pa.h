@@ -82,8 +82,9 @@ void pa_restore(struct pa *pa);
 struct pa_user *pa_user_find(struct pa *pa, const char *aor);
 const char *pa_user_aor(const struct pa_user *u);
 size_t pa_user_count(const struct pa *pa);
-/* Publications in force, for status reports. */
+/* Publications in force, for status reports; those of one user. */
 size_t pa_pub_count(const struct pa *pa);
+size_t pa_user_pub_count(const struct pa_user *u);
 
 /* PUBLISH results, as SIP answers them. */
 enum pa_pub_result {

@@ -61,6 +61,13 @@ enum store_table {
     STORE_GRAPH
 };
 
+/* Whether the path still leads to the file the store has open. */
+enum store_file {
+    STORE_FILE_OK,
+    STORE_FILE_MISSING,     /* removed: nothing at the path */
+    STORE_FILE_REPLACED     /* another file at the path */
+};
+
 /* One backend.  Each slot mirrors the store_* function of its name. */
 struct store_ops {
     const char *so_name;
@@ -89,6 +96,11 @@ struct store_ops {
     /* Tries one small write, quietly: 0 if the store takes writes. */
     int (*so_probe)(struct store *s);
     int (*so_check)(const char *path, char **err);
+    /* An enum store_file, from a stat of the path. */
+    int (*so_file)(struct store *s);
+    /* Opens a new, empty store at the path in place of the open one,
+     * which is kept if that fails (-1, *err set, the caller frees). */
+    int (*so_recreate)(struct store *s, char **err);
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -171,9 +183,15 @@ int store_rec_clear(struct store *s, const char *ns);
  * again, every subsystem registered with store_resync_add() rewrites its
  * rows in one transaction and "store write-resumed" is logged.
  *
- * store_healthy() is 1 when the last write went through and nothing is
- * owed, else 0.  store_stats() fills in the counters; ss_error stays
- * valid until the next store call.
+ * store_tick() also notices the store's file being removed (or another
+ * file put at its path) while presgwd runs, and logs "store file-missing"
+ * once.  A removed store is created anew at its path at once and every
+ * subsystem writes its rows into it ("store recreated"); a replaced one
+ * is left alone and the store reports failing until the next start.
+ *
+ * store_healthy() is 1 when the last write went through, nothing is owed
+ * and the file is in place, else 0.  store_stats() fills in the
+ * counters; ss_error stays valid until the next store call.
  */
 #define STORE_LOG_EVERY     60
 #define STORE_PROBE_EVERY   2
@@ -184,6 +202,8 @@ struct store_stats {
     int             ss_owed;            /* a resync is owed */
     unsigned long   ss_failed;          /* failed writes since start */
     unsigned long   ss_resyncs;         /* resyncs done since start */
+    int             ss_file;            /* enum store_file */
+    unsigned long   ss_recreated;       /* files created anew */
     time_t          ss_since;           /* failing since (0: not) */
     const char     *ss_error;           /* the last failure, or "" */
 };

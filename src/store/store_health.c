@@ -46,7 +46,8 @@ store_health_ok(struct store *s)
 int
 store_healthy(struct store *s)
 {
-    return !s->s_health.sh_failing && !s->s_health.sh_owed;
+    return !s->s_health.sh_failing && !s->s_health.sh_owed &&
+        s->s_health.sh_file == STORE_FILE_OK;
 }
 
 void
@@ -59,6 +60,8 @@ store_stats(struct store *s, struct store_stats *out)
     out->ss_owed = h->sh_owed;
     out->ss_failed = h->sh_failed;
     out->ss_resyncs = h->sh_resyncs;
+    out->ss_file = h->sh_file;
+    out->ss_recreated = h->sh_recreated;
     out->ss_since = h->sh_failing || h->sh_owed ? h->sh_since : 0;
     out->ss_error = h->sh_error;
 }
@@ -124,12 +127,65 @@ store_summary(struct store *s, time_t now)
     h->sh_logged = now;
 }
 
+/* A new file at the path, written full from memory at once. */
+static void
+store_recreate(struct store *s, time_t now)
+{
+    struct store_health *h = &s->s_health;
+    char *err = NULL;
+
+    if (s->s_ops->so_recreate(s, &err) != 0) {
+        if (now - h->sh_logged >= STORE_LOG_EVERY) {
+            log_error("store recreate-failed path=%s error=\"%s\""
+                " serving=from-memory", s->s_path, err);
+            h->sh_logged = now;
+        }
+        free(err);
+        return;
+    }
+    h->sh_file = STORE_FILE_OK;
+    h->sh_recreated++;
+    h->sh_owed = 1;
+    if (store_resync(s) != 0)
+        return;
+    h->sh_owed = 0;
+    h->sh_resyncs++;
+    log_warn("store recreated path=%s resynced=%zu", s->s_path,
+        h->sh_nresync);
+}
+
+/*
+ * Whether the path still leads to the open file: 0 if so, else -1 after
+ * dealing with it.  A removed store is made again; a file put in its
+ * place is the admin's and is not touched.
+ */
+static int
+store_file_check(struct store *s, time_t now)
+{
+    struct store_health *h = &s->s_health;
+    int st = s->s_ops->so_file(s);
+
+    if (st != h->sh_file && st == STORE_FILE_MISSING) {
+        log_error("store file-missing path=%s action=recreate", s->s_path);
+        h->sh_logged = 0;
+    } else if (st != h->sh_file && st == STORE_FILE_REPLACED) {
+        log_error("store file-replaced path=%s action=none"
+            " serving=from-memory writes=lost-at-stop", s->s_path);
+    }
+    h->sh_file = st;
+    if (st == STORE_FILE_MISSING)
+        store_recreate(s, now);
+    return h->sh_file == STORE_FILE_OK ? 0 : -1;
+}
+
 void
 store_tick(struct store *s)
 {
     struct store_health *h = &s->s_health;
     time_t now = clock_now();
 
+    if (s->s_path != NULL && store_file_check(s, now) != 0)
+        return;
     if (h->sh_failing && now - h->sh_logged >= STORE_LOG_EVERY)
         store_summary(s, now);
     if (!h->sh_owed)

@@ -23,6 +23,8 @@ struct store_health {
     unsigned long        sh_failed;      /* failed writes, in all */
     unsigned long        sh_window;      /* failed since the last line */
     unsigned long        sh_resyncs;
+    int                  sh_file;        /* enum store_file last seen */
+    unsigned long        sh_recreated;
     time_t               sh_since;       /* failing since */
     time_t               sh_logged;      /* last line about it */
     time_t               sh_probed;      /* last write test */

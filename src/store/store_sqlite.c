@@ -414,4 +414,6 @@ const struct store_ops store_sqlite_ops = {
     .so_rec_clear     = sq_rec_clear,
     .so_probe         = sq_probe,
     .so_check         = sq_check,
+    .so_file          = sq_file,
+    .so_recreate      = sq_recreate,
 };

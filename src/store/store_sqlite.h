@@ -6,6 +6,8 @@
 #ifndef PRESGW_STORE_SQLITE_H
 #define PRESGW_STORE_SQLITE_H
 
+#include <sys/types.h>
+
 #include <sqlite3.h>
 
 #include "store/store_int.h"
@@ -40,12 +42,26 @@ struct store_sqlite {
     sqlite3_stmt       *sq_stmts[SQ_COUNT];
     int                 sq_txn;     /* nesting of store_begin */
     int                 sq_doomed;  /* the open group must roll back */
+    dev_t               sq_dev;     /* the file opened, to notice when */
+    ino_t               sq_ino;     /* the path no longer leads to it */
 };
 
 /* The "so_open", "so_close" and "so_check" slots. */
 struct store *sq_open(const char *path, char **err);
 void sq_close(struct store *s);
 int sq_check(const char *path, char **err);
+
+/*
+ * Opens the store at path into sq (whose sq_lock is taken unless it is
+ * already >= 0): 0, or -1 with *why set.  sq_release() undoes it, also
+ * after a failure, without freeing sq.
+ */
+int sq_open_into(struct store_sqlite *sq, const char *path, char **why);
+void sq_release(struct store_sqlite *sq);
+
+/* The "so_file" and "so_recreate" slots (store_sqlite_file.c). */
+int sq_file(struct store *s);
+int sq_recreate(struct store *s, char **err);
 
 /* Writes one page quietly (a write test); 0 if it reached the file. */
 int sq_probe(struct store *s);

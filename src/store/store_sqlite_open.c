@@ -316,21 +316,46 @@ sq_open_db(const char *path, int flags, sqlite3 **db, char **why)
     return 0;
 }
 
+/* The identity of the file opened, to notice it being removed later. */
+static int
+sq_remember_file(struct store_sqlite *sq, const char *path, char **why)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        *why = sq_why_errno("stat", path, errno);
+        return -1;
+    }
+    sq->sq_dev = sb.st_dev;
+    sq->sq_ino = sb.st_ino;
+    return 0;
+}
+
+int
+sq_open_into(struct store_sqlite *sq, const char *path, char **why)
+{
+    int version = -1;
+
+    sq->sq_base.s_ops = &store_sqlite_ops;
+    if (sq->sq_lock < 0)
+        sq->sq_lock = sq_lock(path, why);
+    if (sq->sq_lock >= 0 && sq_create_private(path, why) == 0 &&
+        sq_open_db(path, SQLITE_OPEN_READWRITE, &sq->sq_db, why) == 0)
+        version = sq_identify(sq->sq_db, why);
+    if (version >= 0 && sq_migrate(sq, version, why) == 0 &&
+        sq_prepare_all(sq->sq_db, sq->sq_stmts, why) == 0)
+        sq_remember_file(sq, path, why);
+    return *why != NULL ? -1 : 0;
+}
+
 struct store *
 sq_open(const char *path, char **err)
 {
     struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
     char *why = NULL;
-    int version = -1;
 
-    sq->sq_base.s_ops = &store_sqlite_ops;
-    sq->sq_lock = sq_lock(path, &why);
-    if (sq->sq_lock >= 0 && sq_create_private(path, &why) == 0 &&
-        sq_open_db(path, SQLITE_OPEN_READWRITE, &sq->sq_db, &why) == 0)
-        version = sq_identify(sq->sq_db, &why);
-    if (version >= 0 && sq_migrate(sq, version, &why) == 0)
-        sq_prepare_all(sq->sq_db, sq->sq_stmts, &why);
-    if (why != NULL) {
+    sq->sq_lock = -1;
+    if (sq_open_into(sq, path, &why) != 0) {
         *err = xasprintf("store %s %s", path, why);
         free(why);
         sq_close((struct store *)sq);
@@ -343,17 +368,26 @@ sq_open(const char *path, char **err)
 }
 
 void
-sq_close(struct store *s)
+sq_release(struct store_sqlite *sq)
 {
-    struct store_sqlite *sq = (struct store_sqlite *)s;
     int i;
 
-    for (i = 0; i < SQ_COUNT; i++)
+    for (i = 0; i < SQ_COUNT; i++) {
         sqlite3_finalize(sq->sq_stmts[i]);
+        sq->sq_stmts[i] = NULL;
+    }
     sqlite3_close(sq->sq_db);
+    sq->sq_db = NULL;
     if (sq->sq_lock >= 0)
         close(sq->sq_lock);
-    free(sq);
+    sq->sq_lock = -1;
+}
+
+void
+sq_close(struct store *s)
+{
+    sq_release((struct store_sqlite *)s);
+    free(s);
 }
 
 /* An absent store is fine if its directory takes a new file. */

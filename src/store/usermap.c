@@ -68,38 +68,88 @@ usermap_field(char **p)
     return start;
 }
 
-/* An Entra object id: letters, digits and dashes, as in a GUID. */
+/*
+ * An Entra object id is a GUID, 8-4-4-4-12 hex digits.  Why id is not
+ * one, in why (NUL-terminated), or 0 when it is.
+ */
 static int
-usermap_id_ok(const char *id)
+usermap_id_problem(const char *id, char *why, size_t len)
 {
-    if (*id == '\0' || strlen(id) >= USERMAP_FIELD_MAX)
-        return 0;
-    for (; *id != '\0'; id++)
-        if (!isalnum((unsigned char)*id) && *id != '-')
-            return 0;
-    return 1;
+    static const unsigned char groups[] = { 8, 4, 4, 4, 12 };
+    const char *c = id;
+    size_t g, i;
+
+    for (g = 0; g < sizeof(groups); g++) {
+        for (i = 0; i < groups[g] && isxdigit((unsigned char)*c); i++)
+            c++;
+        if (i < groups[g] && *c == '\0')
+            return snprintf(why, len, "is too short");
+        if (i < groups[g])
+            return snprintf(why, len, "has '%c' at %zu where a hex digit"
+                " belongs", *c, (size_t)(c - id) + 1);
+        if (g + 1 == sizeof(groups))
+            break;
+        if (*c == '-')
+            c++;
+        else if (*c == '\0')
+            return snprintf(why, len, "is too short");
+        else
+            return snprintf(why, len, "has '%c' at %zu where a dash"
+                " belongs", *c, (size_t)(c - id) + 1);
+    }
+    return *c == '\0' ? 0 : snprintf(why, len, "is too long");
 }
 
-/* The row before that has this AOR or this id, or NULL. */
-static const struct store_user *
-usermap_dup(const struct store_user *u, size_t n, const char *aor,
-    const char *id)
+/* Graph writes object ids in lower case; so does the map once read. */
+static void
+usermap_lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+struct usermap_acc {
+    const char          *ua_domain;
+    struct store_user   *ua_rows;
+    char               **ua_where;  /* "FILE:LINE" of each row */
+    size_t               ua_n;
+};
+
+/* The index of the row before with this AOR or this id, or -1. */
+static long
+usermap_dup(const struct usermap_acc *acc, const char *aor, const char *id)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (strcmp(u[i].su_aor, aor) == 0 || strcmp(u[i].su_id, id) == 0)
-            return &u[i];
-    return NULL;
+    for (i = 0; i < acc->ua_n; i++)
+        if (strcmp(acc->ua_rows[i].su_aor, aor) == 0 ||
+            strcmp(acc->ua_rows[i].su_id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void
+usermap_add(struct usermap_acc *acc, const char *aor, const char *id,
+    const char *upn, const char *where)
+{
+    size_t n = acc->ua_n;
+
+    acc->ua_rows = xrealloc(acc->ua_rows, (n + 1) * sizeof(*acc->ua_rows));
+    acc->ua_where = xrealloc(acc->ua_where, (n + 1) * sizeof(char *));
+    acc->ua_rows[n].su_aor = xstrdup(aor);
+    acc->ua_rows[n].su_id = xstrdup(id);
+    acc->ua_rows[n].su_upn = xstrdup(upn);
+    acc->ua_where[n] = xstrdup(where);
+    acc->ua_n++;
 }
 
 /* Checks one line and appends it to the rows; problems go to errs. */
 static void
-usermap_line(char *line, const char *domain, const char *where,
-    struct store_user **rows, size_t *n, struct buf *errs)
+usermap_line(void *arg, char *line, const char *where, struct buf *errs)
 {
-    char canon[USERMAP_FIELD_MAX], *p = line, *aor, *id, *upn;
-    const struct store_user *dup;
+    struct usermap_acc *acc = arg;
+    char canon[USERMAP_FIELD_MAX], why[64], *p = line, *aor, *id, *upn;
+    long dup;
 
     /* A file saved with a byte order mark starts with one. */
     if (memcmp(p, "\xef\xbb\xbf", 3) == 0)
@@ -111,60 +161,49 @@ usermap_line(char *line, const char *domain, const char *where,
     id = usermap_field(&p);
     upn = usermap_field(&p);
     if (*p != '\0') {
-        buf_printf(errs, "%s: too many fields\n", where);
+        buf_printf(errs, "%s: too many fields (want AOR, ENTRA-ID[, UPN])\n",
+            where);
         return;
     }
-    if (usermap_canon(aor, domain, canon, sizeof(canon)) != 0) {
+    if (usermap_canon(aor, acc->ua_domain, canon, sizeof(canon)) != 0) {
         buf_printf(errs, "%s: '%s' is not a SIP address\n", where, aor);
         return;
     }
-    if (!usermap_id_ok(id)) {
-        buf_printf(errs, "%s: '%s' is not an Entra object id\n", where,
-            id);
+    if (usermap_id_problem(id, why, sizeof(why)) != 0) {
+        buf_printf(errs, "%s: '%s' is not an Entra object id: it %s (want"
+            " a GUID, 8-4-4-4-12 hex digits)\n", where, id, why);
         return;
     }
-    dup = usermap_dup(*rows, *n, canon, id);
-    if (dup != NULL && strcmp(dup->su_aor, canon) == 0) {
-        buf_printf(errs, "%s: %s is mapped twice\n", where, canon);
+    usermap_lower(id);
+    dup = usermap_dup(acc, canon, id);
+    if (dup >= 0 && strcmp(acc->ua_rows[dup].su_aor, canon) == 0) {
+        buf_printf(errs, "%s: %s is mapped twice (first at %s)\n", where,
+            canon, acc->ua_where[dup]);
         return;
     }
     /* One Teams user behind two addresses would take Teams changes to
      * one of them only. */
-    if (dup != NULL) {
-        buf_printf(errs, "%s: id %s is already mapped to %s\n", where, id,
-            dup->su_aor);
+    if (dup >= 0) {
+        buf_printf(errs, "%s: id %s is already mapped to %s (at %s)\n",
+            where, id, acc->ua_rows[dup].su_aor, acc->ua_where[dup]);
         return;
     }
-    *rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
-    (*rows)[*n].su_aor = xstrdup(canon);
-    (*rows)[*n].su_id = xstrdup(id);
-    (*rows)[*n].su_upn = xstrdup(upn);
-    (*n)++;
-}
-
-struct usermap_acc {
-    const char          *ua_domain;
-    struct store_user   *ua_rows;
-    size_t               ua_n;
-};
-
-static void
-usermap_line_cb(void *arg, char *line, const char *where, struct buf *errs)
-{
-    struct usermap_acc *acc = arg;
-
-    usermap_line(line, acc->ua_domain, where, &acc->ua_rows, &acc->ua_n,
-        errs);
+    usermap_add(acc, canon, id, upn, where);
 }
 
 int
 usermap_read(const char *path, const char *domain, struct store_user **out,
     size_t *n, char **err)
 {
-    struct usermap_acc acc = { domain, NULL, 0 };
+    struct usermap_acc acc = { domain, NULL, NULL, 0 };
+    int rc = store_lines_read(path, USERMAP_LINE_MAX, usermap_line, &acc,
+        err);
+    size_t i;
 
-    if (store_lines_read(path, USERMAP_LINE_MAX, usermap_line_cb, &acc,
-        err) != 0) {
+    for (i = 0; i < acc.ua_n; i++)
+        free(acc.ua_where[i]);
+    free(acc.ua_where);
+    if (rc != 0) {
         usermap_free(acc.ua_rows, acc.ua_n);
         *out = NULL;
         *n = 0;

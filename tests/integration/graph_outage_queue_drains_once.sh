@@ -7,13 +7,18 @@
 #   alice  call, idle, call  ->  setPresence Busy/InACall
 #   bob    DND, idle, DND    ->  setUserPreferredPresence DoNotDisturb
 #   carol  call, DND, idle   ->  setPresence Available, clearUserPreferred
+# While Graph is down /healthz says degraded, with the outage and how long
+# it has lasted; once it is back, ok.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-gwq.sh"
+. "$(dirname "$0")/lib-notify.sh"
 
 need_sipp
 it_init
 start_graphsim
 write_users alice bob carol
+take_port
+HTTP_PORT=$PORT
 gwq_config
 start_presgwd
 wait_for_log 'graph poll-done' 10 || fail "presgwd never read Graph"
@@ -28,11 +33,24 @@ gwq_phones_wait
 wait_for_log 'graph outage-start reason=' 10 || fail "no outage-start line"
 # A few probes fail while the queue holds.
 wait_for_log 'graph write .*probe=yes' 10 || fail "no probe during the outage"
-ok "outage: writes held, Graph probed"
+out=$(healthz)
+[ "$(printf '%s\n' "$out" | sed -n 1p)" = 200 ] ||
+    fail "/healthz is not 200 (degraded) during the outage: $out"
+printf '%s\n' "$out" | grep -q '^{"status":"degraded"' ||
+    fail "/healthz does not say degraded during the outage: $out"
+printf '%s\n' "$out" |
+    grep -Eq '"graph":\{[^}]*"outage":true,"outage_seconds":[0-9]+,' ||
+    fail "/healthz does not show the outage and its length: $out"
+ok "outage: writes held, Graph probed, /healthz degraded"
 
 gwq_graph_up
 wait_for_log 'graph outage-end pending=[0-9]+ duration=' 20 ||
     fail "no outage-end line"
+out=$(healthz)
+printf '%s\n' "$out" | grep -q '^{"status":"ok"' ||
+    fail "/healthz is not ok after the outage: $out"
+printf '%s\n' "$out" | grep -q '"outage":false' ||
+    fail "/healthz still shows an outage: $out"
 gwq_check_writes "$seq0" "
 $ALICE_ID setPresence Busy/InACall
 $BOB_ID setUserPreferredPresence DoNotDisturb/DoNotDisturb

@@ -3,13 +3,18 @@
 #   1. the setPresence for alice's call gets 429 with Retry-After 1: it is
 #      sent again, no sooner than a second later, and the call shows;
 #   2. the setUserPreferredPresence for her DND key gets 503: it is sent
-#      again and DND shows.
+#      again and DND shows;
+#   3. while a 429 with Retry-After 8 holds Graph requests, /healthz says
+#      degraded and "throttled", and ok once the hold is over.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-notify.sh"
 
 need_sipp
 it_init
 start_graphsim
 write_users alice bob carol
+take_port
+HTTP_PORT=$PORT
 write_config
 start_presgwd
 
@@ -58,5 +63,25 @@ wait_for_request --after "$first_seq" \
     --path "^$APP/clearUserPreferredPresence\$" --ok --timeout 5 >/dev/null ||
     fail "no clearUserPreferredPresence after DND went off"
 ok "503: setUserPreferredPresence sent again"
+
+# 3. A longer hold shows in /healthz.
+sim_post /_sim/faults "{\"match\":\"$BOB_ID/presence/setPresence\",
+    \"status\":429,\"retry_after\":8,\"count\":1}" >/dev/null ||
+    fail "cannot arm the second 429 fault"
+log_mark
+sipp_run call2 publish-call bob -d 500 -set ending remove ||
+    fail "publish-call scenario for bob failed"
+wait_for_log 'graph hold reason=throttled after=' 5 || fail "no hold"
+out=$(healthz)
+printf '%s\n' "$out" | grep -q '^{"status":"degraded"' ||
+    fail "/healthz does not say degraded during the hold: $out"
+printf '%s\n' "$out" |
+    grep -Eq '"throttled":true,"throttled_seconds_left":[1-9]' ||
+    fail "/healthz does not show the hold: $out"
+wait_for_log 'graph hold-over' 15 || fail "the hold did not end"
+out=$(healthz)
+printf '%s\n' "$out" | grep -q '^{"status":"ok".*"throttled":false' ||
+    fail "/healthz is not ok after the hold: $out"
+ok "a 429 hold shows in /healthz as degraded until it is over"
 presgwd_alive || fail "presgwd died"
 exit 0

@@ -77,7 +77,8 @@ user_id() {
     carol) echo "$CAROL_ID" ;;
     dave)  echo "$DAVE_ID" ;;
     *)     printf '00000000-0000-4000-8000-%s\n' "$(printf '%s' "$1" |
-               od -An -tx1 | tr -d ' \n' | cut -c1-12)" ;;
+               od -An -tx1 | tr -d ' \n' | sed 's/$/000000000000/' |
+               cut -c1-12)" ;;
     esac
 }
 

@@ -30,7 +30,8 @@ INTEGRATION_TESTS = \
 	tests/integration/graph_subscription_renewed_by_graph_clock.sh \
 	tests/integration/graph_token_by_certificate.sh \
 	tests/integration/graph_651_users_two_subscriptions.sh \
-	tests/integration/graph_cloud_without_notifications_polls.sh
+	tests/integration/graph_cloud_without_notifications_polls.sh \
+	tests/integration/publish_limit_per_user.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
@@ -44,6 +45,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib-notify.sh \
 	tests/sipp/publish-dnd.xml \
 	tests/sipp/publish-errors.xml \
 	tests/sipp/publish-once.xml \
+	tests/sipp/publish-new.xml \
 	tests/sipp/publish-states.xml \
 	tests/sipp/subscribe-errors.xml \
 	tests/sipp/subscribe-hold.xml \
@@ -118,11 +120,13 @@ EXTRA_DIST += tests/integration/http_slow_clients_limited.sh
 TESTS += \
 	tests/integration/store_disk_full_keeps_serving.sh \
 	tests/integration/store_corrupt_refused_at_start.sh \
-	tests/integration/store_backup_while_running.sh
+	tests/integration/store_backup_while_running.sh \
+	tests/integration/store_removed_while_running.sh
 EXTRA_DIST += \
 	tests/integration/store_disk_full_keeps_serving.sh \
 	tests/integration/store_corrupt_refused_at_start.sh \
-	tests/integration/store_backup_while_running.sh
+	tests/integration/store_backup_while_running.sh \
+	tests/integration/store_removed_while_running.sh
 
 # Crashes under load: presgwd killed with SIGKILL at random moments while
 # phones publish, watchers hold their dialogs and Teams changes.

@@ -13,3 +13,7 @@ check_PROGRAMS += tests/unit/test_conf_cloud
 TESTS += tests/unit/test_conf_cloud
 tests_unit_test_conf_cloud_SOURCES = tests/unit/test_conf_cloud.c \
 	tests/unit/testlib.h
+# The log: one line per entry, escapes, redaction.
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c tests/unit/testlib.h

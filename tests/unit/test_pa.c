@@ -17,8 +17,8 @@
 #include "store/store.h"
 #include "testlib.h"
 
-#define ALICE_ID "0a-1"
-#define BOB_ID   "0b-2"
+#define ALICE_ID "4a5d2c1e-0b7f-4c1a-9e3d-a11ce0000001"
+#define BOB_ID   "4a5d2c1e-0b7f-4c1a-9e3d-b0b000000002"
 
 static char tmpdir[] = "/tmp/presgw-test-pa-XXXXXX";
 static char dbpath[256], mappath[256];
