@@ -80,6 +80,11 @@ struct front_member {
     int                 fm_dirty;     /* changed since the last NOTIFY */
 };
 
+/* The store namespace of kept subscriptions, and how far a resumed
+ * dialog's CSeq and body versions skip ahead (front_keep.c). */
+#define FRONT_KEEP_NS        "sub"
+#define FRONT_KEEP_GAP       1000
+
 /*
  * What a restart needs to go on with a subscription's dialog (RFC 3261
  * section 12): kept in the store by front_keep.c.
@@ -221,6 +226,8 @@ void front_keep_answer(struct front_sub *ss, const sip_t *sip);
 void front_keep_forget(struct front_sub *ss);
 void front_keep_release(struct front_sub *ss);
 void front_keep_flush(struct front *sf);
+void front_keep_open(struct front *sf, struct store *st);
+void front_keep_mark(struct front_sub *ss);
 void front_keep_stop(struct front *sf);
 int front_sub_revive(struct front_sub *ss);
 int front_sub_rehandle(struct front_sub *ss);
