@@ -367,11 +367,11 @@ gw_build(struct gateway *gw)
     if (gw->gw_graph == NULL)
         return -1;
     /* Writes Graph had not confirmed go back in the queue before the
-     * agent re-derives its own, so the two coalesce. */
-    if (graph_set_store(gw->gw_graph, gw->gw_store) < 0)
+     * agent re-derives its own, so the two coalesce; the service
+     * accounts and Graph subscriptions come back with them. */
+    if (graph_set_store(gw->gw_graph, gw->gw_store, c->c_store_path) < 0)
         return -1;
     pa_set_graph(gw->gw_pa, gw->gw_graph);
-    graph_attach_store(gw->gw_graph, gw->gw_store, c->c_store_path);
     if (pa_load_users(gw->gw_pa, c->c_users_map, c->c_sip_domain,
         &err) != 0) {
         log_error("gateway users-failed errors:\n%s", err);

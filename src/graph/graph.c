@@ -261,16 +261,6 @@ graph_presence(struct graph *g, const char *id, const char *av,
 }
 
 void
-graph_attach_store(struct graph *g, struct store *s, const char *path)
-{
-    g->g_store = s;
-    free(g->g_store_path);
-    g->g_store_path = xstrdup(path);
-    graph_accts_load(g);
-    graph_subs_reconfigure(g);
-}
-
-void
 graph_accounts_reload(struct graph *g)
 {
     graph_accts_load(g);
@@ -393,13 +383,21 @@ graph_reconfigure(struct graph *g, const struct graph_conf *conf)
 }
 
 int
-graph_set_store(struct graph *g, struct store *st)
+graph_set_store(struct graph *g, struct store *st, const char *store_path)
 {
+    int n;
+
     if (g->g_store != NULL || st == NULL)
         return -1;
     g->g_store = st;
     store_resync_add(st, graph_persist_resync, g);
-    return graph_persist_load(g);
+    n = graph_persist_load(g);
+    if (n >= 0 && store_path != NULL) {
+        g->g_store_path = xstrdup(store_path);
+        graph_accts_load(g);
+        graph_subs_reconfigure(g);
+    }
+    return n;
 }
 
 int

@@ -88,10 +88,13 @@ int graph_reconfigure(struct graph *g, const struct graph_conf *conf);
  * queued meanwhile coalesce with them), and from now on every queued write
  * is kept in the store's "gwq" records until Graph confirms it; a
  * confirmation also updates graph_written, in the same transaction.
- * Returns the number of writes restored, or -1 (logged) when the store
- * cannot be read.
+ * With store_path (NULL in tests) it also loads the service accounts,
+ * taking in those presgwctl spooled beside the store, and the Graph
+ * subscriptions.  Returns the number of writes restored, or -1 (logged)
+ * when the store cannot be read.  The store outlives the client.
  */
-int graph_set_store(struct graph *g, struct store *st);
+int graph_set_store(struct graph *g, struct store *st,
+    const char *store_path);
 
 /* Queues the app session state for user_id (an Entra object id).
  * 0 when queued; -1 (logged) when refused: a bad state, or a full
@@ -129,14 +132,6 @@ struct graph_status {
 };
 void graph_status(const struct graph *g, struct graph_status *out);
 
-/*
- * Gives the client the store (service accounts, subscriptions) and the
- * store's path (the account spool beside it), then loads the accounts.
- * The store outlives the client.
- */
-struct store;
-void graph_attach_store(struct graph *g, struct store *s,
-    const char *store_path);
 
 /* SIGHUP: takes in accounts presgwctl left, reads them again. */
 void graph_accounts_reload(struct graph *g);

@@ -171,7 +171,7 @@ pending_writes_survive_a_crash_in_order(void)
     st = store_open(dbpath, &err);
     g = new_client();
     CHECK(st != NULL && g != NULL);
-    CHECK(graph_set_store(g, st) == 0);
+    CHECK(graph_set_store(g, st, NULL) == 0);
     CHECK(graph_set_session(g, "u1", PRES_SESS_IN_CALL) == 0);
     CHECK(graph_set_pref(g, "u2", PRES_PREF_DND) == 0);
     CHECK(graph_set_pref(g, "u1", PRES_PREF_DND) == 0);
@@ -199,7 +199,7 @@ pending_writes_survive_a_crash_in_order(void)
 
     st = store_open(dbpath, &err);
     g = new_client();
-    CHECK(graph_set_store(g, st) == 4);
+    CHECK(graph_set_store(g, st, NULL) == 4);
     CHECK(graph_pending(g) == 4);
     expect_next(g, "u1", GRAPH_MECH_SESSION, PRES_SESS_AVAILABLE);
     expect_next(g, "u2", GRAPH_MECH_PREF, PRES_PREF_DND);
@@ -233,7 +233,7 @@ confirmation_of_an_older_write_keeps_the_newer_record(void)
     unlink(dbpath);
     st = store_open(dbpath, &err);
     g = new_client();
-    graph_set_store(g, st);
+    graph_set_store(g, st, NULL);
     graph_set_session(g, "u9", PRES_SESS_IN_CALL);
     graph_queue_next(graph_write_q(g), clock_now_ms(), &out);
     graph_set_session(g, "u9", PRES_SESS_AVAILABLE);
@@ -245,7 +245,7 @@ confirmation_of_an_older_write_keeps_the_newer_record(void)
 
     st = store_open(dbpath, &err);
     g = new_client();
-    CHECK(graph_set_store(g, st) == 1);
+    CHECK(graph_set_store(g, st, NULL) == 1);
     expect_next(g, "u9", GRAPH_MECH_SESSION, PRES_SESS_AVAILABLE);
     graph_destroy(g);
     store_close(st);
@@ -287,7 +287,7 @@ late_values_survive_a_crash(void)
     unlink(dbpath);
     st = store_open(dbpath, &err);
     g = new_client();
-    graph_set_store(g, st);
+    graph_set_store(g, st, NULL);
     graph_set_session(g, "u7", PRES_SESS_IN_CALL);
     graph_queue_next(graph_write_q(g), now, &out);
     graph_set_session(g, "u7", PRES_SESS_AVAILABLE);
@@ -305,7 +305,7 @@ late_values_survive_a_crash(void)
 
     st = store_open(dbpath, &err);
     g = new_client();
-    CHECK(graph_set_store(g, st) == 0);
+    CHECK(graph_set_store(g, st, NULL) == 0);
     CHECK(graph_queue_late(graph_write_q(g), "u7", GRAPH_MECH_SESSION,
         &by) == 1u << PRES_SESS_IN_CALL);
     CHECK(by > now && by <= graph_write_late_by(g, clock_now_ms()));
