@@ -385,13 +385,34 @@ start_presgwd() {
     PRESGWD_PID=$!
     it_pids="$it_pids $PRESGWD_PID"
     until log_has 'gateway started'; do
-        presgwd_alive || fail "presgwd exited during start-up"
+        if ! presgwd_alive; then
+            it_port_lost && { start_presgwd; return; }
+            fail "presgwd exited during start-up"
+        fi
         n=$((n - 1))
         [ $n -gt 0 ] || fail "presgwd did not log 'gateway started' within 10 s"
         sleep 0.1
     done
     log_has "sip listening url=sip:127.0.0.1:$SIP_PORT" ||
         fail "presgwd does not say it listens on port $SIP_PORT"
+    IT_PORT_USED=1
+}
+
+# The SIP port is picked free at it_init, but a test may do much before
+# presgwd first binds it, and a test running beside it may take it
+# meanwhile.  Before presgwd's first start only, such a port is picked
+# anew (once) and the configuration follows; 0 when that was done.
+it_port_lost() {
+    local old=$SIP_PORT
+    [ -z "${IT_PORT_USED:-}" ] &&
+        log_since | grep -q 'bind(127.0.0.1:'"$old"'.*Address already in use' ||
+        return 1
+    IT_PORT_USED=1
+    take_port
+    SIP_PORT=$PORT
+    sed -i "s|sip:127.0.0.1:$old\b|sip:127.0.0.1:$SIP_PORT|" "$T/presgwd.conf"
+    note "SIP port $old was taken by another process; using $SIP_PORT"
+    return 0
 }
 
 # stop_presgwd [SIGNAL] [SECONDS]: signals presgwd, waits for it to exit
